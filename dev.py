@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Set up and run mcorec_torch on a machine that has only Python (>= 3.10) and pip.
+
+    python3 dev.py demo     # create/reuse .venv, install pinned deps, run `mcorec-torch demo`
+    python3 dev.py test     # create/reuse .venv, install pinned deps, run the test suite
+    python3 dev.py setup    # only the set-up
+    python3 dev.py run CMD  # run CMD inside the environment, e.g. `python3 dev.py run mcorec-torch index DIR`
+
+The virtual environment lives in ./.venv (override with MCOREC_TORCH_VENV). It is reused
+while requirements/constraints.txt and pyproject.toml are unchanged; a change reinstalls.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("MCOREC_TORCH_VENV", ROOT / ".venv"))
+CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
+STAMP = VENV / ".mcorec_torch-installed"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def _say(message: str) -> None:
+    print(f"[dev.py] {message}", flush=True)
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in (CONSTRAINTS, ROOT / "pyproject.toml"):
+        digest.update(path.read_bytes())
+    digest.update(str(ROOT).encode())
+    return digest.hexdigest()
+
+
+def setup() -> None:
+    """Create the virtual environment if missing and install the pinned dependencies."""
+    if sys.version_info < (3, 10):
+        sys.exit(f"mcorec_torch needs Python >= 3.10, this is {sys.version.split()[0]}")
+    if not PYTHON.exists():
+        _say(f"creating virtual environment in {VENV}")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    wanted = _fingerprint()
+    if STAMP.exists() and STAMP.read_text().strip() == wanted:
+        return
+    _say("installing pinned dependencies (first time: several minutes, ~5 GB for torch's CUDA build)")
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q",
+                    "-c", str(CONSTRAINTS), "-e", f"{ROOT}[train,test]"], check=True, stdin=subprocess.DEVNULL)
+    STAMP.write_text(wanted + "\n")
+    _say("environment ready")
+
+
+def run(argv: list) -> int:
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", VIRTUAL_ENV=str(VENV))
+    return subprocess.run(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL).returncode
+
+
+def main() -> int:
+    command, rest = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("help", [])
+    if command not in ("setup", "demo", "test", "run"):
+        print(__doc__)
+        return 0 if command in ("help", "-h", "--help") else 2
+    setup()
+    if command == "setup":
+        return 0
+    if command == "demo":
+        return run([str(BIN / "mcorec-torch"), "demo", *rest])
+    if command == "run":
+        return run(rest)
+    code = run([str(PYTHON), "-m", "pytest", *rest])
+    if code == 5:
+        print("[dev.py] pytest collected no tests: that is a failure, not a pass", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""`mcorec-torch` subcommands: one module each, with ``add_parser(subparsers)``."""

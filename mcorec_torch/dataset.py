@@ -1,0 +1,253 @@
+"""``MCoRecDataset``: a map-style dataset of frame-exact MCoRec utterance segments (SPEC §4)."""
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from .errors import MCoRecDataError, PathLike
+from .index import IndexOptions, SegmentIndex, build_index, default_cache_dir
+from .media import COLORS, MediaPool, slice_padded
+from .report import IndexReport, SKIPPED
+from .timeline import SAMPLES_PER_FRAME, frame_to_sample
+
+logger = logging.getLogger(__name__)
+
+ON_ERROR = ("raise", "skip")
+
+
+def _resolve_normalizer(normalizer: Any) -> Optional[Callable[[str], str]]:
+    from .text import get_normalizer
+    return get_normalizer(normalizer)
+
+
+def _resolve_tokenizer(tokenizer: Any) -> Any:
+    if tokenizer is None:
+        return None
+    from .tokenizer import load_tokenizer
+    return load_tokenizer(tokenizer)
+
+
+class MCoRecDataset(Dataset):
+    """Utterance segments of one or more MCoRec split directories.
+
+    ``dataset[i]`` is a dict (SPEC §4): ``video`` uint8 ``[T, C, H, W]``, ``video_mask`` bool
+    ``[T]``, ``audio`` float32 ``[640 * T]`` (16 kHz), ``text``, optional ``tokens`` int64
+    ``[L]``, ``id``, ``session``, ``speaker``, ``conversation``, ``start``/``end`` (seconds,
+    central timeline) and ``frame_start``/``frame_end`` (central frames F0, F1).
+    With ``on_error="skip"`` a segment that fails to load gives ``None`` (dropped by
+    :func:`mcorec_torch.collate`) and is counted in :meth:`report` and logged.
+    """
+
+    def __init__(
+        self,
+        roots: Union[PathLike, Sequence[PathLike]],
+        crops: str = "lip",
+        view: str = "central",
+        color: str = "rgb",
+        audio: str = "central",
+        missing_video: str = "pad",
+        min_video_coverage: float = 0.5,
+        min_duration: float = 0.0,
+        max_duration: Optional[float] = None,
+        merge_gap: Optional[float] = None,
+        normalizer: Any = "default",
+        tokenizer: Any = None,
+        transform: Optional[Callable[[Dict[str, Any]], Any]] = None,
+        on_error: str = "raise",
+        cache_dir: Optional[PathLike] = None,
+        label_dir: str = "labels",
+        rebuild_index: bool = False,
+    ) -> None:
+        if color not in COLORS:
+            raise ValueError(f"color must be one of {COLORS}, got {color!r}")
+        if on_error not in ON_ERROR:
+            raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+        if isinstance(roots, (str, os.PathLike)):
+            roots = [roots]
+        self.roots = [Path(r) for r in roots]
+        self.options = IndexOptions(crops=crops, view=view, audio=audio, missing_video=missing_video,
+                                    min_video_coverage=min_video_coverage, min_duration=min_duration,
+                                    max_duration=max_duration, merge_gap=merge_gap, label_dir=label_dir)
+        self.color = color
+        self.transform = transform
+        self.on_error = on_error
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self.normalize = _resolve_normalizer(normalizer)
+        self.tokenizer = _resolve_tokenizer(tokenizer)
+        self.index: SegmentIndex = build_index(self.roots, self.options, self.cache_dir, use_cache=not rebuild_index)
+        self._select_nonempty_texts()
+        self.pool = MediaPool(self.cache_dir / "audio")
+        self._skipped: Counter = Counter()
+
+    def _select_nonempty_texts(self) -> None:
+        """Keep segments whose normalized text is not empty (counted as ``empty_text``)."""
+        index = self.index
+        self._texts: List[str] = []
+        keep = []
+        self._extra_report = IndexReport()
+        for i in range(len(index)):
+            raw = index.text(i)
+            text = self.normalize(raw) if self.normalize is not None else raw
+            if text.strip():
+                keep.append(i)
+                self._texts.append(text)
+            else:
+                speaker = index.speakers[int(index.speaker[i])]
+                key = (index.sessions[speaker.session].split, index.sessions[speaker.session].name, speaker.name)
+                self._extra_report.add(key, "kept", -1)
+                self._extra_report.add(key, "empty_text")
+        self._rows = np.asarray(keep, dtype=np.int64)
+        # one array of offsets into one bytes blob: workers share these pages instead of refcounting strings
+        encoded = [t.encode("utf-8") for t in self._texts]
+        self._text_ptr = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(t) for t in encoded], out=self._text_ptr[1:])
+        self._text_bytes = np.frombuffer(b"".join(encoded), dtype=np.uint8).copy()
+        del self._texts
+
+    # -- sizes -------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return int(len(self._rows))
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Frames per segment (int64 array, from the index; nothing is decoded)."""
+        return self.index.num_frames[self._rows]
+
+    def num_frames(self, i: int) -> int:
+        """Frames ``T`` of segment ``i`` (from the index)."""
+        row = int(self._rows[i])
+        return int(self.index.frame_end[row] - self.index.frame_start[row])
+
+    def segment_id(self, i: int) -> str:
+        return self.index.segment_id(int(self._rows[i]))
+
+    def text(self, i: int) -> str:
+        """Normalized transcript of segment ``i`` (no media decoded)."""
+        return bytes(self._text_bytes[self._text_ptr[i]: self._text_ptr[i + 1]]).decode("utf-8")
+
+    def report(self) -> IndexReport:
+        """Counts of kept / merged / dropped cues and why, plus samples skipped in this process."""
+        report = self.index.report.merged_with(self._extra_report)
+        for key, n in self._skipped.items():
+            report.add(key, SKIPPED, n)
+        return report
+
+    # -- loading -------------------------------------------------------------------------
+    def _video(self, row: int) -> tuple:
+        index = self.index
+        count = int(index.frame_end[row] - index.frame_start[row])
+        channels = 3 if self.color == "rgb" else 1
+        pieces = index.pieces(row)
+        if pieces:
+            first = index.tracks[pieces[0][0]]
+            height, width = first.height, first.width
+        else:
+            speaker = index.speakers[int(index.speaker[row])]
+            ref = index.tracks[speaker.tracks[0]] if speaker.tracks else None
+            height, width = (ref.height, ref.width) if ref is not None else (96, 96)
+        video = np.zeros((count, channels, height, width), dtype=np.uint8)
+        mask = np.zeros(count, dtype=bool)
+        for track_id, offset, track_frame, length in pieces:
+            track = index.tracks[track_id]
+            if (track.height, track.width) != (height, width):
+                raise MCoRecDataError(track.path, f"crop size {track.width}x{track.height} differs from "
+                                                  f"{width}x{height} of the segment's other track")
+            try:
+                frames = self.pool.video(track.path).read(track_frame, length, self.color)
+            except Exception:
+                self.pool.drop_video(track.path)
+                raise
+            video[offset: offset + length] = frames
+            mask[offset: offset + length] = True
+        return video, mask
+
+    def _audio(self, row: int) -> np.ndarray:
+        index = self.index
+        speaker = index.speakers[int(index.speaker[row])]
+        session = index.sessions[speaker.session]
+        start = frame_to_sample(int(index.frame_start[row]))
+        stop = frame_to_sample(int(index.frame_end[row]))
+        if self.options.audio == "ego":
+            signal = self.pool.audio(speaker.ego_audio_path, speaker.ego_audio_samples)
+            return slice_padded(signal, start - speaker.ego_audio_offset, stop - speaker.ego_audio_offset)
+        if session.central_audio_path:
+            signal = self.pool.audio(session.central_audio_path, session.central_audio_samples)
+            return slice_padded(signal, start, stop)
+        # No central video: the central crops carry the central mic; the speaker's own first.
+        out = np.zeros(stop - start, dtype=np.float32)
+        todo = np.ones(stop - start, dtype=bool)
+        own = int(index.speaker[row])
+        for track_id in sorted(session.audio_tracks, key=lambda t: index.tracks[t].owner != own):
+            track = index.tracks[track_id]
+            t0 = frame_to_sample(track.start)
+            t1 = t0 + track.num_frames * SAMPLES_PER_FRAME
+            lo, hi = max(start, t0), min(stop, t1)
+            if hi <= lo or not todo[lo - start: hi - start].any():
+                continue
+            signal = self.pool.audio(track.path, track.num_frames * SAMPLES_PER_FRAME)
+            span = todo[lo - start: hi - start]
+            out[lo - start: hi - start][span] = signal[lo - t0: hi - t0][span]
+            todo[lo - start: hi - start] = False
+            if not todo.any():
+                break
+        return out
+
+    def load(self, i: int) -> Dict[str, Any]:
+        """Segment ``i`` as a sample dict, without the ``on_error`` and ``transform`` handling."""
+        if not 0 <= i < len(self):
+            raise IndexError(f"segment {i} out of range for {len(self)} segments")
+        row = int(self._rows[i])
+        index = self.index
+        speaker = index.speakers[int(index.speaker[row])]
+        video, mask = self._video(row)
+        audio = self._audio(row)
+        text = self.text(i)
+        sample: Dict[str, Any] = {
+            "video": torch.from_numpy(video),
+            "video_mask": torch.from_numpy(mask),
+            "audio": torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)),
+            "text": text,
+            "id": index.segment_id(row),
+            "session": index.sessions[speaker.session].name,
+            "speaker": speaker.name,
+            "conversation": int(speaker.conversation),
+            "start": int(index.start_ms[row]) / 1000.0,
+            "end": int(index.end_ms[row]) / 1000.0,
+            "frame_start": int(index.frame_start[row]),
+            "frame_end": int(index.frame_end[row]),
+        }
+        if self.tokenizer is not None:
+            sample["tokens"] = self.tokenizer.encode(text)
+        return sample
+
+    def __getitem__(self, i: int) -> Optional[Dict[str, Any]]:
+        try:
+            sample = self.load(int(i))
+        except IndexError:
+            raise
+        except Exception as exc:
+            if self.on_error == "raise":
+                raise
+            row = int(self._rows[int(i)])
+            speaker = self.index.speakers[int(self.index.speaker[row])]
+            session = self.index.sessions[speaker.session]
+            self._skipped[(session.split, session.name, speaker.name)] += 1
+            logger.warning("skipping segment %s: %s", self.index.segment_id(row), exc)
+            return None
+        return self.transform(sample) if self.transform is not None else sample
+
+    def close(self) -> None:
+        """Close every open media file of this process."""
+        self.pool.close()
+
+    def __repr__(self) -> str:
+        roots = ", ".join(str(r) for r in self.roots)
+        return (f"MCoRecDataset([{roots}], segments={len(self)}, crops={self.options.crops!r}, "
+                f"view={self.options.view!r}, color={self.color!r}, audio={self.options.audio!r})")

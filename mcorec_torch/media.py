@@ -1,0 +1,304 @@
+"""CPU media reading with PyAV: exact video frame ranges and exact audio sample ranges.
+
+Video (SPEC §2, §8): seek to the keyframe at or before the first wanted frame, decode
+forward, and select frames by presentation timestamp (B-frames reorder; keyframes may be
+10 s apart). A reader that is asked for frames just after the ones it returned keeps
+decoding instead of seeking again. Gray comes straight from the Y plane, range-expanded
+``clip(round((Y - 16) * 255 / 219))``; RGB from PyAV's conversion.
+
+Audio: a track's audio is decoded once, whole (AAC encoder delay is trimmed by the mp4
+demuxer/decoder; end padding is cut to the expected length), kept as float32 at 16 kHz,
+and sliced by sample index. Decoded tracks are cached on disk (``.npy``, memory-mapped by
+every DataLoader worker) and in a small per-process LRU.
+
+Containers are opened lazily, per process: a :class:`MediaPool` notices a fork (new pid)
+and starts empty, so no file handle crosses into a worker.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import OrderedDict
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable, Iterator, Optional, Tuple
+
+import av
+import numpy as np
+
+from .errors import MCoRecDataError, PathLike
+from .probe import open_container
+from .timeline import SAMPLE_RATE, frame_to_pts, pts_to_frame
+
+#: Y (limited range, 16..235) -> full-range gray, exactly PyAV's/FFmpeg's ``format="gray"``.
+GRAY_LUT = np.clip(np.round((np.arange(256, dtype=np.float64) - 16.0) * 255.0 / 219.0), 0, 255).astype(np.uint8)
+
+#: If the wanted frame is at most this many frames past the reader's position, decode on
+#: instead of seeking (decoding is cheaper than the GOP walk a seek costs).
+CONTINUE_WITHIN_FRAMES = 64
+
+COLORS = ("rgb", "gray")
+
+
+def frame_to_gray(frame: "av.VideoFrame") -> np.ndarray:
+    """Gray uint8 ``[H, W]`` of a decoded frame as SPEC §8 defines it."""
+    name = frame.format.name
+    if name in ("yuv420p", "yuv422p", "yuv444p", "nv12", "yuvj420p", "yuvj422p", "yuvj444p"):
+        plane = frame.planes[0]
+        luma = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
+        full_range = name.startswith("yuvj") or getattr(frame, "color_range", 0) == 2
+        return luma.copy() if full_range else GRAY_LUT[luma]
+    return frame.to_ndarray(format="gray")
+
+
+def frame_to_rgb(frame: "av.VideoFrame") -> np.ndarray:
+    """RGB uint8 ``[3, H, W]`` of a decoded frame (PyAV's conversion)."""
+    return frame.to_ndarray(format="rgb24").transpose(2, 0, 1)
+
+
+class VideoReader:
+    """Frame-exact random access into one video file (one open container).
+
+    Frame ``j`` is the ``j``-th frame in presentation order: its timestamp is
+    ``start_time + j / 25`` seconds in the stream's time base.
+    """
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = os.fspath(path)
+        self._container = open_container(self.path)
+        if not self._container.streams.video:
+            self._container.close()
+            raise MCoRecDataError(self.path, "container has no video stream")
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_type = "SLICE"
+        self._stream.codec_context.thread_count = 1
+        self._time_base = Fraction(self._stream.time_base)
+        self._origin = int(self._stream.start_time or 0)
+        self._frames: Optional[Iterator[Tuple[int, "av.VideoFrame"]]] = None
+        self._pending: Optional[Tuple[int, "av.VideoFrame"]] = None
+        self._next_index = -1
+
+    def close(self) -> None:
+        self._frames = None
+        self._pending = None
+        self._container.close()
+
+    def _decode_from(self, frame_index: int) -> None:
+        target = frame_to_pts(max(frame_index, 0), self._time_base, self._origin)
+        try:
+            self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
+        except av.error.FFmpegError as exc:
+            raise MCoRecDataError(self.path, f"cannot seek to frame {frame_index}: {exc}") from None
+        self._frames = self._indexed_frames()
+        self._pending = None
+
+    def _indexed_frames(self) -> Iterator[Tuple[int, "av.VideoFrame"]]:
+        last = None
+        try:
+            for frame in self._container.decode(self._stream):
+                if frame.pts is not None:
+                    index = pts_to_frame(frame.pts, self._time_base, self._origin)
+                else:
+                    index = (last + 1) if last is not None else 0
+                last = index
+                yield index, frame
+        except av.error.FFmpegError as exc:
+            raise MCoRecDataError(self.path, f"decoding failed (truncated or corrupt?): {exc}") from None
+
+    def _next(self) -> Optional[Tuple[int, "av.VideoFrame"]]:
+        if self._pending is not None:
+            item, self._pending = self._pending, None
+            return item
+        return next(self._frames, None)
+
+    def read(self, first: int, count: int, color: str = "rgb") -> np.ndarray:
+        """Frames ``[first, first + count)`` as uint8 ``[count, C, H, W]`` (C = 3 rgb, 1 gray)."""
+        if color not in COLORS:
+            raise ValueError(f"color must be one of {COLORS}, got {color!r}")
+        convert: Callable = frame_to_rgb if color == "rgb" else (lambda f: frame_to_gray(f)[None])
+        stop = first + count
+        if count <= 0:
+            return np.zeros((0, 3 if color == "rgb" else 1, self.height, self.width), np.uint8)
+        continuing = self._frames is not None and self._next_index <= first <= self._next_index + CONTINUE_WITHIN_FRAMES
+        for attempt in range(2):
+            if not continuing:
+                # A seek that lands after the wanted frame (bad index) falls back to the start.
+                self._decode_from(first if attempt == 0 else 0)
+            continuing = False
+            out: Optional[np.ndarray] = None
+            filled = 0
+            overshot = False
+            while True:
+                item = self._next()
+                if item is None:
+                    break
+                index, frame = item
+                if index < first:
+                    continue
+                if index >= stop:
+                    self._pending = item
+                    break
+                if filled == 0 and index > first:
+                    overshot = True
+                    break
+                image = convert(frame)
+                if out is None:
+                    out = np.empty((count,) + image.shape, dtype=np.uint8)
+                out[index - first] = image
+                filled += 1
+            self._next_index = stop
+            if out is not None and filled == count:
+                return out
+            if not overshot:
+                break
+        self._frames = None
+        raise MCoRecDataError(
+            self.path, f"frames {first}..{stop - 1} requested but only {filled} decoded "
+                       f"(the container holds fewer frames than the index expects)")
+
+    @property
+    def width(self) -> int:
+        return int(self._stream.codec_context.width)
+
+    @property
+    def height(self) -> int:
+        return int(self._stream.codec_context.height)
+
+
+def decode_audio(path: PathLike, num_samples: Optional[int] = None) -> np.ndarray:
+    """The whole audio track of ``path`` as float32 mono at 16 kHz, sample 0 at time 0.
+
+    Samples are placed by their timestamps (so a stream starting late is zero-filled in
+    front). ``num_samples``: cut or zero-pad to this length (AAC's end padding is not
+    trimmed by the decoder); ``None`` keeps what was decoded.
+    """
+    path = os.fspath(path)
+    with open_container(path) as container:
+        if not container.streams.audio:
+            raise MCoRecDataError(path, "container has no audio stream")
+        stream = container.streams.audio[0]
+        stream.codec_context.thread_count = 1
+        resampler = None
+        if stream.sample_rate != SAMPLE_RATE or stream.channels != 1:
+            resampler = av.AudioResampler(format="fltp", layout="mono", rate=SAMPLE_RATE)
+        chunks = []
+        first_sample: Optional[int] = None
+        origin = Fraction(max(int(stream.start_time or 0), 0)) * Fraction(stream.time_base)
+        try:
+            for frame in container.decode(stream):
+                frames = resampler.resample(frame) if resampler is not None else [frame]
+                for piece in frames:
+                    if first_sample is None and piece.pts is not None:
+                        seconds = Fraction(piece.pts) * Fraction(piece.time_base) - origin
+                        first_sample = int(round(seconds * SAMPLE_RATE))
+                    array = piece.to_ndarray()
+                    chunks.append(array.reshape(-1) if array.shape[0] == 1 else array.mean(axis=0))
+            if resampler is not None:
+                for piece in resampler.resample(None):
+                    chunks.append(piece.to_ndarray().reshape(-1))
+        except av.error.FFmpegError as exc:
+            raise MCoRecDataError(path, f"audio decoding failed (truncated or corrupt?): {exc}") from None
+    audio = np.concatenate(chunks).astype(np.float32, copy=False) if chunks else np.zeros(0, np.float32)
+    first_sample = first_sample or 0
+    if first_sample > 0:
+        audio = np.concatenate([np.zeros(first_sample, np.float32), audio])
+    elif first_sample < 0:
+        audio = audio[-first_sample:]
+    if num_samples is not None:
+        if len(audio) >= num_samples:
+            audio = audio[:num_samples]
+        else:
+            audio = np.concatenate([audio, np.zeros(num_samples - len(audio), np.float32)])
+    return np.ascontiguousarray(audio)
+
+
+def slice_padded(signal: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """``signal[start:stop]`` as float32, zero where the range lies outside the signal."""
+    out = np.zeros(max(stop - start, 0), dtype=np.float32)
+    lo, hi = max(start, 0), min(stop, len(signal))
+    if hi > lo:
+        out[lo - start: hi - start] = signal[lo:hi]
+    return out
+
+
+class MediaPool:
+    """Per-process open video readers (LRU) and decoded audio tracks (LRU + disk cache)."""
+
+    def __init__(self, audio_cache_dir: Optional[PathLike] = None, max_readers: int = 16,
+                 max_audio_tracks: int = 32) -> None:
+        self.audio_cache_dir = Path(audio_cache_dir) if audio_cache_dir is not None else None
+        self.max_readers = max_readers
+        self.max_audio_tracks = max_audio_tracks
+        self._pid = os.getpid()
+        self._readers: "OrderedDict[str, VideoReader]" = OrderedDict()
+        self._audio: "OrderedDict[Tuple[str, Optional[int]], np.ndarray]" = OrderedDict()
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_readers"] = OrderedDict()
+        state["_audio"] = OrderedDict()
+        return state
+
+    def _check_process(self) -> None:
+        if os.getpid() != self._pid:  # forked: the parent's containers are not ours to use
+            self._readers = OrderedDict()
+            self._audio = OrderedDict()
+            self._pid = os.getpid()
+
+    def video(self, path: str) -> VideoReader:
+        """An open reader for ``path`` (opened on first use, least recently used closed)."""
+        self._check_process()
+        reader = self._readers.pop(path, None)
+        if reader is None:
+            reader = VideoReader(path)
+            while len(self._readers) >= self.max_readers:
+                _, old = self._readers.popitem(last=False)
+                old.close()
+        self._readers[path] = reader
+        return reader
+
+    def drop_video(self, path: str) -> None:
+        """Close and forget the reader of ``path`` (after an error left it in a bad state)."""
+        reader = self._readers.pop(path, None)
+        if reader is not None:
+            reader.close()
+
+    def audio(self, path: str, num_samples: Optional[int]) -> np.ndarray:
+        """The decoded audio track of ``path`` (see :func:`decode_audio`), cached."""
+        self._check_process()
+        key = (path, num_samples)
+        signal = self._audio.pop(key, None)
+        if signal is None:
+            signal = self._load_audio(path, num_samples)
+            while len(self._audio) >= self.max_audio_tracks:
+                self._audio.popitem(last=False)
+        self._audio[key] = signal
+        return signal
+
+    def _load_audio(self, path: str, num_samples: Optional[int]) -> np.ndarray:
+        if self.audio_cache_dir is None:
+            return decode_audio(path, num_samples)
+        stat = os.stat(path)
+        digest = hashlib.sha1(f"{os.path.abspath(path)}|{stat.st_size}|{stat.st_mtime_ns}|{num_samples}"
+                              .encode()).hexdigest()
+        cached = self.audio_cache_dir / f"{digest}.npy"
+        if cached.is_file():
+            try:
+                return np.load(cached, mmap_mode="r")
+            except (OSError, ValueError):
+                pass
+        signal = decode_audio(path, num_samples)
+        try:
+            self.audio_cache_dir.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_suffix(f".tmp{os.getpid()}.npy")
+            np.save(tmp, signal)
+            os.replace(tmp, cached)
+        except OSError:
+            pass
+        return signal
+
+    def close(self) -> None:
+        for reader in self._readers.values():
+            reader.close()
+        self._readers.clear()
+        self._audio.clear()

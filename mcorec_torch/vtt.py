@@ -1,0 +1,99 @@
+"""WebVTT transcripts (``labels/spk_N.vtt``) read into integer-millisecond cues.
+
+Parsing is done by ``webvtt-py``; because it drops malformed cue timings silently, every
+line holding ``-->`` is checked here first so that a bad timing is an error naming its
+line (SPEC §10). Times are taken with ``in_milliseconds()``, never the truncated
+``*_in_seconds`` properties.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import List
+
+import webvtt
+
+from .errors import MCoRecDataError, PathLike
+
+_TIMESTAMP = r"(?:\d{2,}:)?[0-5]\d:[0-5]\d\.\d{3}"
+_TIMING_LINE = re.compile(rf"^\s*({_TIMESTAMP})\s+-->\s+({_TIMESTAMP})(?:\s+.*)?$")
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One VTT cue on the central timeline.
+
+    ``start_ms`` / ``end_ms``: integer milliseconds; ``text``: the cue text as written
+    (lines joined with ``"\\n"``, voice tags stripped); ``line``: 1-based line number of the
+    cue's timing line in the file.
+    """
+
+    start_ms: int
+    end_ms: int
+    text: str
+    line: int
+
+    @property
+    def start(self) -> float:
+        """Start in seconds."""
+        return self.start_ms / 1000.0
+
+    @property
+    def end(self) -> float:
+        """End in seconds."""
+        return self.end_ms / 1000.0
+
+
+def _timestamp_ms(stamp: str) -> int:
+    parts = stamp.split(":")
+    seconds, millis = parts[-1].split(".")
+    minutes = int(parts[-2])
+    hours = int(parts[-3]) if len(parts) == 3 else 0
+    return ((hours * 60 + minutes) * 60 + int(seconds)) * 1000 + int(millis)
+
+
+def read_vtt(path: PathLike) -> List[Cue]:
+    """Read every cue of a WebVTT file, in file order.
+
+    Raises :class:`MCoRecDataError` naming the file (and line) when the file is missing,
+    unreadable, lacks the ``WEBVTT`` header, or has a timing line that does not parse.
+    Cues with ``end <= start`` are returned as written; callers decide (the index counts
+    them as ``bad_cue``, ``check`` reports them).
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, "r", encoding="utf-8-sig") as handle:
+            lines = handle.read().splitlines()
+    except FileNotFoundError:
+        raise MCoRecDataError(path, "transcript file does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MCoRecDataError(path, f"cannot read transcript: {exc}") from None
+
+    timing_lines: List[int] = []
+    for number, text in enumerate(lines, start=1):
+        if "-->" not in text:
+            continue
+        match = _TIMING_LINE.match(text)
+        if match is None:
+            raise MCoRecDataError(path, f"malformed cue timing {text.strip()!r}", line=number)
+        timing_lines.append(number)
+
+    try:
+        captions = webvtt.read(path).captions
+    except webvtt.errors.MalformedFileError as exc:
+        raise MCoRecDataError(path, f"not a WebVTT file: {exc}") from None
+    except Exception as exc:  # webvtt-py raises a few unrelated types on odd input
+        raise MCoRecDataError(path, f"WebVTT does not parse: {exc}") from None
+    if len(captions) != len(timing_lines):
+        raise MCoRecDataError(
+            path, f"{len(timing_lines)} cue timing lines but webvtt-py parsed {len(captions)} cues")
+
+    cues = []
+    for caption, number in zip(captions, timing_lines):
+        match = _TIMING_LINE.match(lines[number - 1])
+        start_ms, end_ms = _timestamp_ms(match.group(1)), _timestamp_ms(match.group(2))
+        if (start_ms, end_ms) != (caption.start_time.in_milliseconds(), caption.end_time.in_milliseconds()):
+            raise MCoRecDataError(path, "cue timing parsed differently by webvtt-py", line=number)
+        cues.append(Cue(start_ms=start_ms, end_ms=end_ms, text=caption.text, line=number))
+    return cues
