@@ -52,12 +52,13 @@ def seconds_to_frame_floor(seconds: float) -> int:
 
 
 def pts_to_frame(pts: int, time_base: Fraction, origin_pts: int = 0) -> int:
-    """Container timestamp to frame index: ``round((pts - origin) * time_base * 25)``.
+    """Container timestamp to frame index: ``round((pts - origin) * time_base * 25)``, half up.
 
-    Exact rational arithmetic; ``origin_pts`` is the stream's first presentation time.
+    Exact integer arithmetic; ``origin_pts`` is the stream's first presentation time.
     """
-    value = Fraction(int(pts) - int(origin_pts)) * Fraction(time_base) * FPS
-    return int(math.floor(value + Fraction(1, 2)))
+    time_base = Fraction(time_base)
+    numerator = (int(pts) - int(origin_pts)) * time_base.numerator * FPS
+    return (2 * numerator + time_base.denominator) // (2 * time_base.denominator)
 
 
 def frame_to_pts(frame: int, time_base: Fraction, origin_pts: int = 0) -> int:

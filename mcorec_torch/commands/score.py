@@ -1,0 +1,36 @@
+"""``mcorec-torch score SPLIT_DIR``: the official MCoRec metrics of hypothesis folders (SPEC §11)."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "score", help="official WER, conversation F1 and joint error of a split's hypotheses",
+        description="Score SESSION/<hyp-dir-name>/spk_N.vtt and speaker_to_cluster.json of every "
+                    "session against SESSION/<label-dir-name>/ as the official MCoRec script does.")
+    parser.add_argument("split_dir", metavar="SPLIT_DIR", help="split directory holding session folders")
+    parser.add_argument("--hyp-dir-name", default="output", help="hypothesis folder in each session (default: output)")
+    parser.add_argument("--label-dir-name", default="labels", help="reference folder in each session (default: labels)")
+    parser.add_argument("--json", metavar="FILE", default=None, help="also write per-session figures and averages here")
+    parser.add_argument("--per-speaker", action="store_true", help="print a row per speaker too")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Score, print the table and averages; 1 (after a message on stderr) on bad input."""
+    from ..errors import MCoRecDataError
+    from ..scoring import format_report, score_split, write_json
+
+    try:
+        result = score_split(args.split_dir, hyp_dir_name=args.hyp_dir_name,
+                             label_dir_name=args.label_dir_name)
+    except MCoRecDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(format_report(result, per_speaker=getattr(args, "per_speaker", False)))
+    if args.json:
+        write_json(result, args.json)
+        print(f"wrote {args.json}")
+    return 0

@@ -1,0 +1,40 @@
+"""Synthetic splits written once per test run (session-scoped), shared read-only by tests."""
+import os
+import shutil
+
+import pytest
+
+from mcorec_torch import synthetic
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """Keep the library's default cache out of the user's home during tests."""
+    os.environ["MCOREC_TORCH_CACHE"] = str(tmp_path_factory.mktemp("default-cache"))
+
+
+@pytest.fixture(scope="session")
+def dev_split(tmp_path_factory):
+    """A 2-session dev split (x264 defaults: B-frames, keyint 250) and its plans by name."""
+    root = tmp_path_factory.mktemp("data") / "dev"
+    specs = synthetic.make_split(root, "dev", num_sessions=2, seed=0)
+    return root, {s.name: s for s in specs}
+
+
+@pytest.fixture(scope="session")
+def dev_split_without_central(dev_split, tmp_path_factory):
+    """The same dev split as the ``*_without_central_videos`` download: no central_video.mp4."""
+    root, specs = dev_split
+    copy = tmp_path_factory.mktemp("nocentral") / "dev"
+    shutil.copytree(root, copy)
+    for video in copy.glob("*/central_video.mp4"):
+        video.unlink()
+    return copy, specs
+
+
+@pytest.fixture(scope="session")
+def train_split(tmp_path_factory):
+    """A 1-session train split with ego videos, ego crops and lapel audio."""
+    root = tmp_path_factory.mktemp("data") / "train"
+    specs = synthetic.make_split(root, "train", num_sessions=1, seed=1)
+    return root, {s.name: s for s in specs}

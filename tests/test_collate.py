@@ -1,0 +1,41 @@
+"""SPEC §5 batches."""
+import torch
+
+from mcorec_torch import Collator, collate
+
+
+def sample(t, tokens=None, fill=1, sid="s/spk_0/0000000-0000001"):
+    s = {"video": torch.full((t, 1, 4, 4), fill, dtype=torch.uint8), "video_mask": torch.ones(t, dtype=torch.bool),
+         "audio": torch.full((640 * t,), 0.5), "text": f"T{t}", "id": sid, "session": "s", "speaker": "spk_0",
+         "conversation": 1, "start": 0.0, "end": t / 25, "frame_start": 0, "frame_end": t}
+    if tokens is not None:
+        s["tokens"] = torch.tensor(tokens, dtype=torch.long)
+    return s
+
+
+def test_pads_video_audio_tokens_and_drops_none():
+    a, b = sample(3, [5, 6], fill=7), sample(5, [1, 2, 3, 4], fill=9)
+    a["video_mask"][1] = False
+    batch = collate([a, None, b])
+    assert batch["num_skipped"] == 1
+    assert batch["video"].shape == (2, 5, 1, 4, 4) and batch["video"].dtype == torch.uint8
+    assert batch["video_lengths"].tolist() == [3, 5]
+    assert batch["video_mask"].tolist() == [[True, False, True, False, False], [True] * 5]
+    assert batch["video"][0, 3:].sum() == 0 and batch["video"][0, :3].float().mean() == 7
+    assert batch["audio"].shape == (2, 3200) and batch["audio_lengths"].tolist() == [1920, 3200]
+    assert batch["audio"][0, 1920:].abs().sum() == 0 and batch["audio"][0, :1920].mean() == 0.5
+    assert batch["tokens"].tolist() == [[5, 6, -1, -1], [1, 2, 3, 4]]
+    assert batch["token_lengths"].tolist() == [2, 4]
+    assert batch["text"] == ["T3", "T5"] and batch["conversation"] == [1, 1]
+
+
+def test_pad_to_multiple_of_and_no_tokens():
+    batch = Collator(pad_to_multiple_of=4)([sample(5), sample(2)])
+    assert batch["video"].shape[1] == 8 and batch["audio"].shape[1] == 8 * 640
+    assert batch["video_mask"][0].tolist() == [True] * 5 + [False] * 3
+    assert "tokens" not in batch
+
+
+def test_all_skipped_gives_empty_batch():
+    batch = collate([None, None])
+    assert batch["num_skipped"] == 2 and batch["video"].shape[0] == 0 and batch["id"] == []
