@@ -86,20 +86,14 @@ def check_frames(path, first_index, num_frames, *, expect_b_frames=True, rgb_str
 
 
 # --------------------------------------------------------------------------- fixtures
-
-@pytest.fixture(scope="session")
-def dev_split(tmp_path_factory):
-    root = tmp_path_factory.mktemp("synthetic") / "dev"
-    specs = S.make_split(root, "dev", num_sessions=1, seed=3)
-    return root, specs
+# ``dev_split`` (2 sessions, seed 0) and ``train_split`` (1 session with ego, seed 1) are the
+# session-scoped fixtures of conftest.py: ``(split_dir, {session name: SessionSpec})``,
+# written once per test run and shared with the other test modules.
 
 
-@pytest.fixture(scope="session")
-def train_split(tmp_path_factory):
-    root = tmp_path_factory.mktemp("synthetic") / "train"
-    specs = S.make_split(root, "train", num_sessions=1, seed=5, lip=False, num_frames=450,
-                         num_speakers=2, num_conversations=1)
-    return root, specs
+def first_session(split):
+    root, specs = split
+    return root, specs["session_00"]
 
 
 # --------------------------------------------------------------------------- frame code
@@ -181,7 +175,7 @@ def test_plan_is_deterministic_and_has_the_edge_cases():
                 kinds.add("multi-line")
             if cue.start_ms % 40:
                 kinds.add("non-aligned start")
-            if any(w in cue.text.lower().split() for w in ("um", "uh", "haha", "wow", "hmm", "yeah")):
+            if set(cue.text.lower().split()) & {"um", "uh", "haha", "wow", "hmm", "yeah"}:
                 kinds.add("vocal event")
             if any(ch in cue.text for ch in "’“”'") or any(ch.isdigit() for ch in cue.text):
                 kinds.add("quotes/numbers")
@@ -233,16 +227,16 @@ def test_write_vtt_and_read_back(tmp_path):
     path = S.write_vtt(tmp_path / "x.vtt", cues)
     assert "00:59:59.999 --> 01:00:00.001" in path.read_text(encoding="utf-8")
     got = read_vtt(path)
-    assert [(c.start_ms, c.end_ms, c.text) for c in got] == [(c.start_ms, c.end_ms, c.text) for c in cues]
+    assert [(c.start_ms, c.end_ms, c.text) for c in got] == [
+        (c.start_ms, c.end_ms, c.text) for c in cues]
 
 
 # --------------------------------------------------------------------------- the dev split
 
 def test_layout_and_metadata(dev_split):
-    root, specs = dev_split
-    spec = specs[0]
+    root, spec = first_session(dev_split)
     session = root / spec.name
-    assert sorted(p.name for p in root.iterdir()) == ["session_00"]
+    assert sorted(p.name for p in root.iterdir()) == ["session_00", "session_01"]
     meta = json.loads((session / "metadata.json").read_text())
     assert sorted(meta) == [s.name for s in spec.speakers]
     assert json.loads((session / "labels/speaker_to_cluster.json").read_text()) == {
@@ -276,22 +270,21 @@ def test_layout_and_metadata(dev_split):
                 assert 0 <= box["x1"] < box["x2"] <= 160 and 0 <= box["y1"] < box["y2"] <= 96
             asd = json.loads((session / crop["asd"]).read_text())
             assert list(asd) == list(bbox) and all(isinstance(v, float) for v in asd.values())
-        # Both frame_end conventions occur.
+    # Both frame_end conventions occur.
     ends = {t.written_frame_end - t.frame_stop for s in spec.speakers for t in s.tracks}
     assert ends == {-1, 0}
 
 
 def test_vtt_labels_match_plan(dev_split):
-    root, specs = dev_split
-    for spk in specs[0].speakers:
-        got = read_vtt(root / specs[0].name / "labels" / f"{spk.name}.vtt")
+    root, spec = first_session(dev_split)
+    for spk in spec.speakers:
+        got = read_vtt(root / spec.name / "labels" / f"{spk.name}.vtt")
         assert [(c.start_ms, c.end_ms, c.text) for c in got] == [
             (c.start_ms, c.end_ms, c.text) for c in spk.cues]
 
 
 def test_every_crop_frame_decodes_to_its_index(dev_split):
-    root, specs = dev_split
-    spec = specs[0]
+    root, spec = first_session(dev_split)
     for i, spk in enumerate(spec.speakers):
         for track in spk.tracks:
             crop_dir = root / spec.name / "speakers" / spk.name / "central_crops"
@@ -304,8 +297,7 @@ def test_every_crop_frame_decodes_to_its_index(dev_split):
 
 
 def test_central_video_frames_b_frames_and_keyframes(dev_split):
-    root, specs = dev_split
-    spec = specs[0]
+    root, spec = first_session(dev_split)
     rows = check_frames(root / spec.name / "central_video.mp4", 0, spec.num_frames)
     with av.open(str(root / spec.name / "central_video.mp4")) as container:
         stream = container.streams.video[0]
@@ -316,8 +308,7 @@ def test_central_video_frames_b_frames_and_keyframes(dev_split):
 
 
 def test_crop_audio_is_the_central_mic_at_lag_zero(dev_split):
-    root, specs = dev_split
-    spec = specs[0]
+    root, spec = first_session(dev_split)
     check_audio(root / spec.name / "central_video.mp4", S.central_audio(spec, 0, spec.num_samples))
     for spk in spec.speakers[:2]:
         for track in spk.tracks:
@@ -330,8 +321,7 @@ def test_crop_audio_is_the_central_mic_at_lag_zero(dev_split):
 # --------------------------------------------------------------------------- the train split
 
 def test_train_split_ego(train_split):
-    root, specs = train_split
-    spec = specs[0]
+    root, spec = first_session(train_split)
     session = root / spec.name
     meta = json.loads((session / "metadata.json").read_text())
     assert (session / "labels").is_dir()
@@ -343,11 +333,11 @@ def test_train_split_ego(train_split):
         entry = meta[spk.name]["ego"]
         assert entry["video"] == f"speakers/{spk.name}/ego_video.mp4"
         assert entry["uem"] == {"start": ego.uem_start, "end": ego.uem_end}
-        assert all("lip" not in c for c in meta[spk.name]["central"]["crops"])
         # The phone video: ego frame indices, lapel audio shifted by D.
         video = session / entry["video"]
         with av.open(str(video)) as container:
-            assert (container.streams.video[0].width, container.streams.video[0].height) == (128, 96)
+            stream = container.streams.video[0]
+            assert (stream.width, stream.height) == (128, 96)
         check_frames(video, 0, ego.num_frames)
         reference = S.lapel_audio(spec, spk.name, d, d + ego.num_frames * 640)
         assert np.array_equal(reference, S.ego_audio(spec, spk.name, 0, ego.num_frames * 640))
@@ -363,7 +353,8 @@ def test_train_split_ego(train_split):
             assert info["frame_start"] == track.frame_start  # ego frames
             bbox = json.loads((session / crop["bbox"]).read_text())
             assert list(bbox) == [str(f) for f in range(track.frame_start, track.frame_stop)]
-            check_frames(session / crop["video"], track.frame_start, track.num_frames)
+            check_frames(session / crop["video"], track.frame_start, track.num_frames,
+                         rgb_stride=5)
             check_audio(session / crop["video"],
                         S.lapel_audio(spec, spk.name, track.frame_start * 640 + d,
                                       track.frame_stop * 640 + d))
@@ -398,3 +389,16 @@ def test_write_session_validates_tracks(tmp_path):
     spec.speakers[0].tracks[0].num_frames = 500
     with pytest.raises(ValueError, match="outside"):
         S.write_session(spec, tmp_path)
+
+
+def test_eval_split_has_no_labels(tmp_path):
+    specs = S.make_split(tmp_path / "eval", "eval", num_sessions=1, seed=1, central_video=False,
+                         lip=False, num_frames=375, num_speakers=1, num_conversations=1)
+    session = tmp_path / "eval" / specs[0].name
+    assert not (session / "labels").exists() and not (session / "central_video.mp4").exists()
+    meta = json.loads((session / "metadata.json").read_text())
+    assert list(meta) == ["spk_0"] and "ego" not in meta["spk_0"]
+    crops = meta["spk_0"]["central"]["crops"]
+    assert all(set(c) == {"video", "crop_metadata", "bbox"} for c in crops)
+    with pytest.raises(ValueError):
+        S.make_split(tmp_path / "x", "test")

@@ -1,0 +1,39 @@
+"""`mcorec-torch` subcommands (SPEC §9)."""
+import json
+import subprocess
+import sys
+
+from mcorec_torch.cli import main
+
+
+def test_index_prints_report_and_writes_json(dev_split, tmp_path, capsys):
+    root, _ = dev_split
+    assert main(["index", str(root), "--crops", "face", "--cache-dir", str(tmp_path), "--json",
+                 str(tmp_path / "r.json")]) == 0
+    out = capsys.readouterr().out
+    assert "TOTAL" in out and "session_01" in out and "kept" in out and "index ready in" in out
+    report = json.loads((tmp_path / "r.json").read_text())
+    kept = report["total"]["kept"]
+    assert f"{kept} segments" in out
+    assert set(report["splits"]["dev"]) == {"session_00", "session_01"}
+
+
+def test_index_reports_bad_input_without_traceback(tmp_path, capsys):
+    assert main(["index", str(tmp_path / "missing"), "--cache-dir", str(tmp_path)]) == 1
+    assert "split directory does not exist" in capsys.readouterr().err
+
+
+def test_check_ok_and_exit_codes(dev_split, tmp_path, capsys):
+    root, _ = dev_split
+    assert main(["check", str(root), "--no-decode"]) == 0
+    assert "checked 2 session(s)" in capsys.readouterr().out
+    (tmp_path / "session_x").mkdir()
+    assert main(["check", str(tmp_path)]) == 1
+    assert "metadata.json" in capsys.readouterr().out
+
+
+def test_demo_runs_end_to_end_and_verifies(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "mcorec_torch.cli", "demo", "--out", str(tmp_path),
+                             "--sessions", "1"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "verified:" in result.stdout and "TOTAL" in result.stdout and "batch 0: video (4," in result.stdout
