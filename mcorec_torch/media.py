@@ -25,6 +25,7 @@ from typing import Callable, Iterator, Optional, Tuple
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from .errors import MCoRecDataError, PathLike
 from .probe import open_container
@@ -51,9 +52,15 @@ def frame_to_gray(frame: "av.VideoFrame") -> np.ndarray:
     return frame.to_ndarray(format="gray")
 
 
-def frame_to_rgb(frame: "av.VideoFrame") -> np.ndarray:
-    """RGB uint8 ``[3, H, W]`` of a decoded frame (PyAV's conversion)."""
-    return frame.to_ndarray(format="rgb24").transpose(2, 0, 1)
+def frame_to_rgb(frame: "av.VideoFrame", reformatter: Optional[VideoReformatter] = None) -> np.ndarray:
+    """RGB uint8 ``[3, H, W]`` of a decoded frame (PyAV's swscale conversion).
+
+    Pass a long-lived ``reformatter``: it keeps its swscale context, which makes the
+    conversion about 10x cheaper than ``frame.to_ndarray(format="rgb24")`` (same pixels).
+    """
+    if reformatter is None:
+        return frame.to_ndarray(format="rgb24").transpose(2, 0, 1)
+    return reformatter.reformat(frame, format="rgb24").to_ndarray().transpose(2, 0, 1)
 
 
 class VideoReader:
@@ -74,6 +81,7 @@ class VideoReader:
         self._stream.codec_context.thread_count = 1
         self._time_base = Fraction(self._stream.time_base)
         self._origin = int(self._stream.start_time or 0)
+        self._reformatter = VideoReformatter()
         self._frames: Optional[Iterator[Tuple[int, "av.VideoFrame"]]] = None
         self._pending: Optional[Tuple[int, "av.VideoFrame"]] = None
         self._next_index = -1
@@ -115,7 +123,10 @@ class VideoReader:
         """Frames ``[first, first + count)`` as uint8 ``[count, C, H, W]`` (C = 3 rgb, 1 gray)."""
         if color not in COLORS:
             raise ValueError(f"color must be one of {COLORS}, got {color!r}")
-        convert: Callable = frame_to_rgb if color == "rgb" else (lambda f: frame_to_gray(f)[None])
+        if color == "rgb":
+            convert: Callable = lambda f: frame_to_rgb(f, self._reformatter)  # noqa: E731
+        else:
+            convert = lambda f: frame_to_gray(f)[None]  # noqa: E731
         stop = first + count
         if count <= 0:
             return np.zeros((0, 3 if color == "rgb" else 1, self.height, self.width), np.uint8)

@@ -4,7 +4,7 @@ import os
 
 import pytest
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 
 from mcorec_torch import MCoRecDataset, collate
 
@@ -62,3 +62,27 @@ def test_open_files_stay_bounded_over_epochs(dev_split, tmp_path):
     assert len(ds.pool._readers) <= 4
     ds.close()
     assert len(ds.pool._readers) == 0
+
+
+def test_tokens_from_a_trained_tokenizer_through_spawned_workers(dev_split, tmp_path):
+    from mcorec_torch import Tokenizer
+    from mcorec_torch.tokenizer import collect_transcripts, train_tokenizer
+
+    root, _ = dev_split
+    model = train_tokenizer(collect_transcripts(root), tmp_path / "tok", vocab_size=40)
+    units = tmp_path / "tok_units.txt"
+    tokenizer = Tokenizer(model, units)
+    ds = MCoRecDataset(root, crops="lip", color="gray", cache_dir=tmp_path, tokenizer=tokenizer)
+    sample = ds[0]
+    assert sample["tokens"].dtype == torch.int64 and sample["tokens"].min() > 0  # 0 is the CTC blank
+    assert tokenizer.decode(sample["tokens"]) == sample["text"]
+    by_path = MCoRecDataset(root, crops="lip", color="gray", cache_dir=tmp_path, tokenizer=str(model))
+    assert by_path[0]["tokens"].shape[0] > 0
+    loader = DataLoader(Subset(ds, range(8)), batch_size=4, num_workers=2, multiprocessing_context="spawn",
+                        collate_fn=collate)
+    batch = list(loader)[0]
+    lengths = batch["token_lengths"].tolist()
+    for b, n in enumerate(lengths):
+        assert tokenizer.decode(batch["tokens"][b]) == batch["text"][b]
+        assert (batch["tokens"][b, n:] == -1).all()
+    assert len(set(lengths)) > 1

@@ -82,3 +82,15 @@ def test_decoded_audio_trims_aac_padding_and_keeps_lag_zero(dev_split):
     reference = synthetic.central_audio(spec, 0, spec.num_samples)
     assert audio_lag(audio[16000:48000], reference[16000:48000]) == 0
     assert np.corrcoef(audio, reference)[0, 1] > 0.95
+
+
+def test_rgb_equals_pyav_conversion_and_gray_equals_pyav_gray(dev_split):
+    root, _ = dev_split
+    path = str(next(root.glob("session_00/speakers/spk_1/central_crops/track_00.mp4")))
+    with av.open(path) as container:
+        frames = [f for _, f in zip(range(30), container.decode(video=0))]
+        rgb = np.stack([f.to_ndarray(format="rgb24").transpose(2, 0, 1) for f in frames])
+        gray = np.stack([f.to_ndarray(format="gray")[None] for f in frames])
+    reader = VideoReader(path)
+    assert np.array_equal(reader.read(0, 30, "rgb"), rgb)
+    assert np.array_equal(reader.read(0, 30, "gray"), gray)  # Y-plane lookup == FFmpeg's gray
