@@ -94,3 +94,34 @@ def test_rgb_equals_pyav_conversion_and_gray_equals_pyav_gray(dev_split):
     reader = VideoReader(path)
     assert np.array_equal(reader.read(0, 30, "rgb"), rgb)
     assert np.array_equal(reader.read(0, 30, "gray"), gray)  # Y-plane lookup == FFmpeg's gray
+
+
+@pytest.mark.parametrize("rate,layout", [(48000, "stereo"), (44100, "mono")])
+def test_audio_at_other_rates_is_resampled_without_lag(tmp_path, rate, layout):
+    spec = synthetic.SessionSpec("x", 375, [], seed=4)
+    n16 = 16000 * 4
+    reference = synthetic.central_audio(spec, 0, n16)
+    n = n16 * rate // 16000 if rate % 16000 == 0 else int(round(n16 * rate / 16000))
+    spectrum = np.fft.rfft(reference)
+    wide = np.zeros(n // 2 + 1, complex)
+    wide[: len(spectrum)] = spectrum
+    signal = (np.fft.irfft(wide, n) * (n / n16)).astype(np.float32)  # the same sound at `rate`
+    channels = 2 if layout == "stereo" else 1
+    path = tmp_path / "a.mp4"
+    container = av.open(str(path), "w")
+    stream = container.add_stream("aac", rate=rate)
+    stream.layout = layout
+    for start in range(0, n, 1024):
+        chunk = np.ascontiguousarray(np.repeat(signal[None, start: start + 1024], channels, axis=0))
+        frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
+        frame.sample_rate, frame.pts = rate, start
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+    container.close()
+    decoded = decode_audio(path, n16)
+    from mcorec_torch.verify import audio_lag
+    assert decoded.shape == (n16,)
+    assert audio_lag(decoded[4000:-4000], reference[4000:-4000]) == 0
+    assert np.corrcoef(decoded, reference)[0, 1] > 0.99
