@@ -5,7 +5,7 @@ import logging
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -87,29 +87,31 @@ class MCoRecDataset(Dataset):
         self._skipped: Counter = Counter()
 
     def _select_nonempty_texts(self) -> None:
-        """Keep segments whose normalized text is not empty (counted as ``empty_text``)."""
+        """Normalize every segment's text once; keep those with text left.
+
+        Segments whose normalized text is empty (a cue of only "um") move from ``kept`` to
+        ``empty_text`` in :meth:`report`. Texts are stored as one bytes blob plus offsets so
+        DataLoader workers share the pages instead of touching a list of Python strings.
+        """
         index = self.index
-        self._texts: List[str] = []
-        keep = []
+        keep, encoded = [], []
         self._extra_report = IndexReport()
         for i in range(len(index)):
             raw = index.text(i)
             text = self.normalize(raw) if self.normalize is not None else raw
             if text.strip():
                 keep.append(i)
-                self._texts.append(text)
-            else:
-                speaker = index.speakers[int(index.speaker[i])]
-                key = (index.sessions[speaker.session].split, index.sessions[speaker.session].name, speaker.name)
-                self._extra_report.add(key, "kept", -1)
-                self._extra_report.add(key, "empty_text")
+                encoded.append(text.encode("utf-8"))
+                continue
+            speaker = index.speakers[int(index.speaker[i])]
+            session = index.sessions[speaker.session]
+            key = (session.split, session.name, speaker.name)
+            self._extra_report.add(key, "kept", -1)
+            self._extra_report.add(key, "empty_text")
         self._rows = np.asarray(keep, dtype=np.int64)
-        # one array of offsets into one bytes blob: workers share these pages instead of refcounting strings
-        encoded = [t.encode("utf-8") for t in self._texts]
         self._text_ptr = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum([len(t) for t in encoded], out=self._text_ptr[1:])
         self._text_bytes = np.frombuffer(b"".join(encoded), dtype=np.uint8).copy()
-        del self._texts
 
     # -- sizes -------------------------------------------------------------------------
     def __len__(self) -> int:

@@ -22,7 +22,7 @@ from .metadata import (SessionMetadata, ViewInfo, labels_dir_exists, list_sessio
                        read_speaker_to_cluster, read_track_json, vtt_path)
 from .probe import HeaderCache
 from .report import IndexReport, KEPT, MERGED
-from .timeline import (FPS, SAMPLES_PER_FRAME, cue_frames, ego_sample_offset, ego_start_frame, in_uem,
+from .timeline import (SAMPLES_PER_FRAME, cue_frames, ego_sample_offset, ego_start_frame, in_uem,
                        seconds_to_ms)
 from .vtt import Cue, read_vtt
 

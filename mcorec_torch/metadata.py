@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .errors import MCoRecDataError, PathLike
+from .files import read_text
 from .timeline import seconds_to_ms
 
 METADATA_FILE = "metadata.json"
@@ -22,15 +23,11 @@ VIEWS = ("central", "ego")
 
 def read_json(path: PathLike) -> Any:
     """Parse a JSON file, raising :class:`MCoRecDataError` naming it when absent or invalid."""
+    text = read_text(path, "file")
     try:
-        with open(path, "r", encoding="utf-8") as handle:
-            return json.load(handle)
-    except FileNotFoundError:
-        raise MCoRecDataError(path, "file does not exist") from None
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise MCoRecDataError(path, f"invalid JSON: {exc.msg}", line=exc.lineno) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MCoRecDataError(path, f"cannot read: {exc}") from None
 
 
 def _number(path: PathLike, key: str, value: Any) -> float:

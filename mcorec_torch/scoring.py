@@ -33,7 +33,7 @@ import itertools
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 import jiwer
 
@@ -46,13 +46,10 @@ __all__ = ["format_report", "pairwise_f1", "pairwise_f1_per_speaker", "score_ses
            "write_json"]
 
 
-def pairwise_f1(true_labels: Sequence[Any], pred_labels: Sequence[Any]) -> float:
-    """Pairwise clustering F1 over all unordered pairs; 0.0 when there is no true positive.
-
-    Computed as the official ``pairwise_f1_score``: ``2 * P * R / (P + R)``.
-    """
+def _f1_of_pairs(pairs: Iterable[Tuple[int, int]], true_labels: Sequence[Any], pred_labels: Sequence[Any]) -> float:
+    """F1 of "same cluster" decisions over ``pairs``: ``2PR / (P + R)``, 0.0 without a true positive."""
     tp = fp = fn = 0
-    for i, j in itertools.combinations(range(len(true_labels)), 2):
+    for i, j in pairs:
         true_same = true_labels[i] == true_labels[j]
         pred_same = pred_labels[i] == pred_labels[j]
         if pred_same and true_same:
@@ -68,30 +65,19 @@ def pairwise_f1(true_labels: Sequence[Any], pred_labels: Sequence[Any]) -> float
     return 2 * precision * recall / (precision + recall)
 
 
+def pairwise_f1(true_labels: Sequence[Any], pred_labels: Sequence[Any]) -> float:
+    """Pairwise clustering F1 over all unordered pairs; 0.0 when there is no true positive.
+
+    Computed as the official ``pairwise_f1_score``: ``2 * P * R / (P + R)``.
+    """
+    return _f1_of_pairs(itertools.combinations(range(len(true_labels)), 2), true_labels, pred_labels)
+
+
 def pairwise_f1_per_speaker(true_labels: Sequence[Any], pred_labels: Sequence[Any]) -> List[float]:
     """For each index ``i``, the pairwise F1 over the pairs ``(i, j)``, ``j != i`` (unrounded);
     0.0 when ``i`` has no true-positive partner."""
-    scores = []
-    for i in range(len(true_labels)):
-        tp = fp = fn = 0
-        for j in range(len(true_labels)):
-            if i == j:
-                continue
-            true_same = true_labels[i] == true_labels[j]
-            pred_same = pred_labels[i] == pred_labels[j]
-            if pred_same and true_same:
-                tp += 1
-            elif pred_same:
-                fp += 1
-            elif true_same:
-                fn += 1
-        if tp == 0:
-            scores.append(0.0)
-            continue
-        precision = tp / (tp + fp)
-        recall = tp / (tp + fn)
-        scores.append(2 * precision * recall / (precision + recall))
-    return scores
+    n = len(true_labels)
+    return [_f1_of_pairs(((i, j) for j in range(n) if j != i), true_labels, pred_labels) for i in range(n)]
 
 
 def _official_seconds(ms: int) -> float:

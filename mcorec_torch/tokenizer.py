@@ -24,6 +24,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Union
 import sentencepiece as spm
 import torch
 
+from .files import read_text
 from .errors import MCoRecDataError, PathLike
 
 __all__ = [
@@ -49,13 +50,7 @@ def read_units(path: PathLike) -> Dict[str, int]:
     file and line otherwise.
     """
     path = os.fspath(path)
-    try:
-        with open(path, "r", encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
-    except FileNotFoundError:
-        raise MCoRecDataError(path, "units file does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MCoRecDataError(path, f"cannot read units file: {exc}") from None
+    lines = read_text(path, "units file").splitlines()
 
     table: Dict[str, int] = {}
     seen_ids: Dict[int, int] = {}

@@ -15,6 +15,7 @@ from typing import List
 import webvtt
 
 from .errors import MCoRecDataError, PathLike
+from .files import read_text
 
 _TIMESTAMP = r"(?:\d{2,}:)?[0-5]\d:[0-5]\d\.\d{3}"
 _TIMING_LINE = re.compile(rf"^\s*({_TIMESTAMP})\s+-->\s+({_TIMESTAMP})(?:\s+.*)?$")
@@ -62,13 +63,7 @@ def read_vtt(path: PathLike) -> List[Cue]:
     them as ``bad_cue``, ``check`` reports them).
     """
     path = os.fspath(path)
-    try:
-        with open(path, "r", encoding="utf-8-sig") as handle:
-            lines = handle.read().splitlines()
-    except FileNotFoundError:
-        raise MCoRecDataError(path, "transcript file does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MCoRecDataError(path, f"cannot read transcript: {exc}") from None
+    lines = read_text(path, "transcript file", encoding="utf-8-sig").splitlines()
 
     timing_lines: List[int] = []
     for number, text in enumerate(lines, start=1):
