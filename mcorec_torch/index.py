@@ -417,7 +417,7 @@ def _fingerprint(roots: Sequence[Path], options: IndexOptions) -> str:
     for root in roots:
         digest.update(f"|root:{root.resolve()}".encode())
         for folder, dirs, files in os.walk(root):
-            dirs.sort()
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # e.g. a cache dir kept inside
             for name in sorted(files):
                 if name.endswith((".json", ".vtt", ".mp4")) and not name.endswith("_bbox.json"):
                     stat = os.stat(os.path.join(folder, name))

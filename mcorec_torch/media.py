@@ -236,7 +236,7 @@ class MediaPool:
     """Per-process open video readers (LRU) and decoded audio tracks (LRU + disk cache)."""
 
     def __init__(self, audio_cache_dir: Optional[PathLike] = None, max_readers: int = 16,
-                 max_audio_tracks: int = 32) -> None:
+                 max_audio_tracks: int = 8) -> None:
         self.audio_cache_dir = Path(audio_cache_dir) if audio_cache_dir is not None else None
         self.max_readers = max_readers
         self.max_audio_tracks = max_audio_tracks

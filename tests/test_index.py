@@ -178,3 +178,10 @@ def test_eval_split_without_labels_has_no_segments(tmp_path):
 def test_report_reasons_are_documented():
     assert set(DROP_REASONS) == {"bad_cue", "outside_uem", "beyond_video", "too_short", "too_long", "no_video",
                                  "no_audio", "empty_text"}
+
+
+def test_cache_dir_inside_the_split_does_not_invalidate_itself(edge_split, monkeypatch):
+    cache = edge_split / ".mcorec-cache"
+    MCoRecDataset(edge_split, cache_dir=cache)
+    monkeypatch.setattr(index_module, "_Builder", None)  # a rebuild would fail
+    assert len(MCoRecDataset(edge_split, cache_dir=cache)) == 6
