@@ -3,8 +3,9 @@
 Video (SPEC §2, §8): seek to the keyframe at or before the first wanted frame, decode
 forward, and select frames by presentation timestamp (B-frames reorder; keyframes may be
 10 s apart). A reader that is asked for frames just after the ones it returned keeps
-decoding instead of seeking again. Gray comes straight from the Y plane, range-expanded
-``clip(round((Y - 16) * 255 / 219))``; RGB from PyAV's conversion.
+decoding instead of seeking again. Gray is the Y plane, range-expanded
+``clip(round((Y - 16) * 255 / 219))`` (swscale where it is verified to give exactly that, else
+a lookup table); RGB is PyAV's swscale conversion. Both keep one swscale context per reader.
 
 Audio: a track's audio is decoded once, whole (AAC encoder delay is trimmed by the mp4
 demuxer/decoder; end padding is cut to the expected length), kept as float32 at 16 kHz,
@@ -16,6 +17,7 @@ and starts empty, so no file handle crosses into a worker.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections import OrderedDict
@@ -40,15 +42,47 @@ CONTINUE_WITHIN_FRAMES = 64
 
 COLORS = ("rgb", "gray")
 
+#: Media objects a forked child inherited from its parent. They are kept referenced, never
+#: freed in the child: freeing FFmpeg contexts whose threads exist only in the parent can
+#: block forever (a condition variable destroyed in a process without its waiters).
+_INHERITED_FROM_PARENT: list = []
 
-def frame_to_gray(frame: "av.VideoFrame") -> np.ndarray:
-    """Gray uint8 ``[H, W]`` of a decoded frame as SPEC §8 defines it."""
+
+_LIMITED_RANGE_YUV = ("yuv420p", "yuv422p", "yuv444p", "nv12")
+_FULL_RANGE_YUV = ("yuvj420p", "yuvj422p", "yuvj444p")
+
+
+@functools.lru_cache(maxsize=None)
+def swscale_gray_is_exact(width: int, height: int) -> bool:
+    """Whether FFmpeg's yuv420p -> gray conversion at this frame size equals :data:`GRAY_LUT`
+    for every luma value (checked once per size: swscale picks SIMD code by size and CPU)."""
+    if width % 2 or height % 2:
+        return False
+    luma = (np.arange(width * height) % 256).astype(np.uint8).reshape(height, width)
+    luma[::2] = luma[::2, ::-1]  # every value, in different columns on different rows
+    buffer = np.full((height * 3 // 2, width), 128, dtype=np.uint8)
+    buffer[:height] = luma
+    frame = av.VideoFrame.from_ndarray(buffer, format="yuv420p")
+    gray = VideoReformatter().reformat(frame, format="gray", threads=1).to_ndarray()
+    return bool(np.array_equal(gray, GRAY_LUT[luma]))
+
+
+def frame_to_gray(frame: "av.VideoFrame", reformatter: Optional[VideoReformatter] = None) -> np.ndarray:
+    """Gray uint8 ``[H, W]`` of a decoded frame as SPEC §8 defines it: the luma plane,
+    range-expanded ``clip(round((Y - 16) * 255 / 219))`` for limited-range video.
+
+    With a long-lived ``reformatter`` a yuv420p frame goes through swscale (3-4x cheaper than
+    the lookup table) where :func:`swscale_gray_is_exact` has shown it gives the same bytes.
+    """
     name = frame.format.name
-    if name in ("yuv420p", "yuv422p", "yuv444p", "nv12", "yuvj420p", "yuvj422p", "yuvj444p"):
+    if (reformatter is not None and name == "yuv420p" and getattr(frame, "color_range", 0) != 2
+            and swscale_gray_is_exact(frame.width, frame.height)):
+        return reformatter.reformat(frame, format="gray", threads=1).to_ndarray()
+    if name in _LIMITED_RANGE_YUV or name in _FULL_RANGE_YUV:
         plane = frame.planes[0]
         luma = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
-        full_range = name.startswith("yuvj") or getattr(frame, "color_range", 0) == 2
-        return luma.copy() if full_range else GRAY_LUT[luma]
+        full_range = name in _FULL_RANGE_YUV or getattr(frame, "color_range", 0) == 2
+        return luma.copy() if full_range else np.take(GRAY_LUT, luma)
     return frame.to_ndarray(format="gray")
 
 
@@ -60,7 +94,8 @@ def frame_to_rgb(frame: "av.VideoFrame", reformatter: Optional[VideoReformatter]
     """
     if reformatter is None:
         return frame.to_ndarray(format="rgb24").transpose(2, 0, 1)
-    return reformatter.reformat(frame, format="rgb24").to_ndarray().transpose(2, 0, 1)
+    # threads=1: no swscale thread pool (one thread per DataLoader worker, and nothing a fork can break)
+    return reformatter.reformat(frame, format="rgb24", threads=1).to_ndarray().transpose(2, 0, 1)
 
 
 class VideoReader:
@@ -126,7 +161,7 @@ class VideoReader:
         if color == "rgb":
             convert: Callable = lambda f: frame_to_rgb(f, self._reformatter)  # noqa: E731
         else:
-            convert = lambda f: frame_to_gray(f)[None]  # noqa: E731
+            convert = lambda f: frame_to_gray(f, self._reformatter)[None]  # noqa: E731
         stop = first + count
         if count <= 0:
             return np.zeros((0, 3 if color == "rgb" else 1, self.height, self.width), np.uint8)
@@ -252,6 +287,7 @@ class MediaPool:
 
     def _check_process(self) -> None:
         if os.getpid() != self._pid:  # forked: the parent's containers are not ours to use
+            _INHERITED_FROM_PARENT.append((self._readers, self._audio))
             self._readers = OrderedDict()
             self._audio = OrderedDict()
             self._pid = os.getpid()

@@ -1,6 +1,7 @@
 """DataLoader workers (fork and spawn) yield exactly what num_workers=0 yields (SPEC §4)."""
 import gc
 import os
+import signal
 
 import pytest
 import torch
@@ -86,3 +87,35 @@ def test_tokens_from_a_trained_tokenizer_through_spawned_workers(dev_split, tmp_
         assert tokenizer.decode(batch["tokens"][b]) == batch["text"][b]
         assert (batch["tokens"][b, n:] == -1).all()
     assert len(set(lengths)) > 1
+
+
+def _collect_garbage(sample):
+    gc.collect()  # frees whatever the worker inherited and dropped, right away
+    return sample
+
+
+def test_fork_after_the_parent_decoded_rgb_does_not_hang(dev_split, tmp_path):
+    import multiprocessing
+
+    root, _ = dev_split
+    ds = MCoRecDataset(root, crops="face", color="rgb", cache_dir=tmp_path, transform=_collect_garbage)
+    for i in range(4):
+        ds[i]  # open readers (and their swscale contexts) in the parent
+    reference = [ds[i]["id"] for i in range(8)]
+
+    def load_in_workers(queue):
+        os.setsid()  # its own process group, so a hang can be killed with all its workers
+        loader = DataLoader(Subset(ds, range(8)), batch_size=2, num_workers=2, multiprocessing_context="fork",
+                            collate_fn=collate)
+        queue.put([i for batch in loader for i in batch["id"]])
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    runner = context.Process(target=load_in_workers, args=(queue,))
+    runner.start()
+    runner.join(timeout=120)
+    hung = runner.is_alive()
+    if hung:
+        os.killpg(runner.pid, signal.SIGKILL)
+    assert not hung, "DataLoader workers hung after fork"
+    assert queue.get(timeout=5) == reference

@@ -125,3 +125,20 @@ def test_audio_at_other_rates_is_resampled_without_lag(tmp_path, rate, layout):
     assert decoded.shape == (n16,)
     assert audio_lag(decoded[4000:-4000], reference[4000:-4000]) == 0
     assert np.corrcoef(decoded, reference)[0, 1] > 0.99
+
+
+def test_gray_paths_agree_for_every_luma_value():
+    from av.video.reformatter import VideoReformatter
+    from mcorec_torch.media import GRAY_LUT, frame_to_gray, swscale_gray_is_exact
+
+    assert GRAY_LUT[16] == 0 and GRAY_LUT[235] == 255 and GRAY_LUT[0] == 0 and GRAY_LUT[255] == 255
+    assert GRAY_LUT[126] == 128  # (126 - 16) * 255 / 219 = 128.08
+    assert swscale_gray_is_exact(96, 96) and swscale_gray_is_exact(224, 224)
+    assert not swscale_gray_is_exact(97, 96)  # odd sizes always take the lookup table
+    rng = np.random.default_rng(1)
+    buffer = np.full((144, 96), 128, np.uint8)
+    buffer[:96] = rng.integers(0, 256, (96, 96), dtype=np.uint8)
+    frame = av.VideoFrame.from_ndarray(buffer, format="yuv420p")
+    expected = GRAY_LUT[buffer[:96]]
+    assert np.array_equal(frame_to_gray(frame), expected)                       # lookup table
+    assert np.array_equal(frame_to_gray(frame, VideoReformatter()), expected)   # swscale
