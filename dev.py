@@ -55,9 +55,13 @@ def setup() -> None:
     _say("environment ready")
 
 
-def run(argv: list) -> int:
+def run(argv: list, timeout: "float | None" = None) -> int:
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", VIRTUAL_ENV=str(VENV))
-    return subprocess.run(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL).returncode
+    try:
+        return subprocess.run(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, timeout=timeout).returncode
+    except subprocess.TimeoutExpired:
+        print(f"[dev.py] {' '.join(argv)} ran past {timeout:.0f} s and was stopped", file=sys.stderr)
+        return 1
 
 
 def main() -> int:
@@ -72,7 +76,8 @@ def main() -> int:
         return run([str(BIN / "mcorec-torch"), "demo", *rest])
     if command == "run":
         return run(rest)
-    code = run([str(PYTHON), "-m", "pytest", *rest])
+    # the suite takes about a minute; a hang must fail well inside CI's 90 minutes
+    code = run([str(PYTHON), "-m", "pytest", *rest], timeout=float(os.environ.get("MCOREC_TORCH_TEST_TIMEOUT", 2400)))
     if code == 5:
         print("[dev.py] pytest collected no tests: that is a failure, not a pass", file=sys.stderr)
         return 1
