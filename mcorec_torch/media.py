@@ -211,11 +211,22 @@ class VideoReader:
         return int(self._stream.codec_context.height)
 
 
-def decode_audio(path: PathLike, num_samples: Optional[int] = None) -> np.ndarray:
-    """The whole audio track of ``path`` as float32 mono at 16 kHz, sample 0 at time 0.
+def _timeline_origin_seconds(container: "av.container.InputContainer") -> Fraction:
+    """Time (seconds) of the file's sample 0: the first video frame's presentation time when
+    there is video (track frame 0 is the reference of SPEC §2), else 0."""
+    if container.streams.video:
+        video = container.streams.video[0]
+        if video.start_time is not None:
+            return Fraction(int(video.start_time)) * Fraction(video.time_base)
+    return Fraction(0)
 
-    Samples are placed by their timestamps (so a stream starting late is zero-filled in
-    front). ``num_samples``: cut or zero-pad to this length (AAC's end padding is not
+
+def decode_audio(path: PathLike, num_samples: Optional[int] = None) -> np.ndarray:
+    """The whole audio track of ``path`` as float32 mono at 16 kHz; sample 0 is the time of the
+    first video frame (of the file's time 0 when it has no video).
+
+    Samples are placed by their timestamps (audio starting after the video is zero-filled in
+    front; audio before it, such as undiscarded encoder priming, is cut). ``num_samples``: cut or zero-pad to this length (AAC's end padding is not
     trimmed by the decoder); ``None`` keeps what was decoded.
     """
     path = os.fspath(path)
@@ -229,7 +240,7 @@ def decode_audio(path: PathLike, num_samples: Optional[int] = None) -> np.ndarra
             resampler = av.AudioResampler(format="fltp", layout="mono", rate=SAMPLE_RATE)
         chunks = []
         first_sample: Optional[int] = None
-        origin = Fraction(max(int(stream.start_time or 0), 0)) * Fraction(stream.time_base)
+        origin = _timeline_origin_seconds(container)
         try:
             for frame in container.decode(stream):
                 frames = resampler.resample(frame) if resampler is not None else [frame]

@@ -142,3 +142,40 @@ def test_gray_paths_agree_for_every_luma_value():
     expected = GRAY_LUT[buffer[:96]]
     assert np.array_equal(frame_to_gray(frame), expected)                       # lookup table
     assert np.array_equal(frame_to_gray(frame, VideoReformatter()), expected)   # swscale
+
+
+@pytest.mark.parametrize("audio_delay", [0, 800, -640])
+def test_audio_is_placed_against_the_first_video_frame(tmp_path, audio_delay):
+    """Audio that starts 50 ms after the video (a stream-copied cut) lands 800 samples in."""
+    spec = synthetic.SessionSpec("x", 375, [], seed=9)
+    reference = synthetic.central_audio(spec, 0, 32000)
+    path = tmp_path / "cut.mp4"
+    container = av.open(str(path), "w")
+    video = container.add_stream("libx264", rate=25)
+    video.width = video.height = 64
+    video.pix_fmt = "yuv420p"
+    audio = container.add_stream("aac", rate=16000)
+    audio.layout = "mono"
+    first = max(audio_delay, 0)
+    for j in range(50):
+        frame = av.VideoFrame.from_ndarray(np.zeros((96, 64), np.uint8), format="yuv420p")
+        frame.pts = j + 5  # the video itself starts at 0.2 s
+        for packet in video.encode(frame):
+            container.mux(packet)
+    for start in range(first, 32000, 1024):
+        chunk = np.ascontiguousarray(reference[None, start: start + 1024])
+        frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
+        frame.sample_rate = 16000
+        frame.pts = 3200 + start + min(audio_delay, 0)  # video start (0.2 s) + offset
+        for packet in audio.encode(frame):
+            container.mux(packet)
+    for stream in (video, audio):
+        for packet in stream.encode():
+            container.mux(packet)
+    container.close()
+    decoded = decode_audio(path, 32000)
+    from mcorec_torch.verify import audio_lag
+    if audio_delay > 0:  # before the audio starts: silence (the encoder's priming decodes to ~0)
+        assert np.abs(decoded[:audio_delay]).max() < 0.02 < np.abs(decoded[audio_delay:2 * audio_delay]).max()
+    shift = min(audio_delay, 0)  # audio written before the video starts is cut
+    assert audio_lag(decoded[4000:28000], np.roll(reference, shift)[4000:28000]) == 0

@@ -137,7 +137,7 @@ def test_bad_units_file(tmp_path, content, message, line):
 
 def test_units_of_another_model_rejected(trained, tmp_path):
     model, _ = trained
-    other = train_tokenizer(["ZZZ QQQ XXX", "QQQ ZZZ"] * 5, tmp_path / "other", 20)
+    other = train_tokenizer(["ZZZ QQQ VVV", "QQQ ZZZ"] * 5, tmp_path / "other", 20)
     with pytest.raises(MCoRecDataError, match="not in the model"):
         Tokenizer(model, tmp_path / "other_units.txt")
     assert other.is_file()
