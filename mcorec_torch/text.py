@@ -80,8 +80,6 @@ ssshh mmhmm huhuhh oohhh
 #: Fillers the Whisper normalizer itself deletes before the word list is applied.
 _WHISPER_FILLERS: FrozenSet[str] = frozenset({"hmm", "mm", "mhm", "mmm", "uh", "um"})
 
-#: Words the ``"train"`` style removes: every word the official pipeline deletes.
-_TRAIN_REMOVED: FrozenSet[str] = DISFLUENCIES | _WHISPER_FILLERS
 
 
 def remove_disfluencies(text: str) -> str:
@@ -239,6 +237,12 @@ def normalize_train(text: str) -> str:
     s = _strip_punctuation(s).upper()
     return " ".join(word for word in s.split() if word.lower() not in _TRAIN_REMOVED)
 
+
+#: Words the ``"train"`` style removes: exactly the listed words the official pipeline deletes.
+#: "oh" (and "000") are on the list but survive it as "0" (the Whisper normalizer turns them
+#: into digits first), so training targets keep them: a model must say "oh" to score on it.
+_TRAIN_REMOVED: FrozenSet[str] = frozenset(
+    word for word in DISFLUENCIES | _WHISPER_FILLERS if not normalize_official(word).strip())
 
 _STYLE_FUNCTIONS = {"official": normalize_official, "train": normalize_train}
 
