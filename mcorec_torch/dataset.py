@@ -103,15 +103,19 @@ class MCoRecDataset(Dataset):
                 keep.append(i)
                 encoded.append(text.encode("utf-8"))
                 continue
-            speaker = index.speakers[int(index.speaker[i])]
-            session = index.sessions[speaker.session]
-            key = (session.split, session.name, speaker.name)
+            key = self._report_key(i)
             self._extra_report.add(key, "kept", -1)
             self._extra_report.add(key, "empty_text")
         self._rows = np.asarray(keep, dtype=np.int64)
         self._text_ptr = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum([len(t) for t in encoded], out=self._text_ptr[1:])
         self._text_bytes = np.frombuffer(b"".join(encoded), dtype=np.uint8).copy()
+
+    def _report_key(self, row: int) -> tuple:
+        """``(split, session, speaker)`` of index row ``row``, as the report counts it."""
+        speaker = self.index.speakers[int(self.index.speaker[row])]
+        session = self.index.sessions[speaker.session]
+        return session.split, session.name, speaker.name
 
     # -- sizes -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -238,9 +242,7 @@ class MCoRecDataset(Dataset):
             if self.on_error == "raise":
                 raise
             row = int(self._rows[int(i)])
-            speaker = self.index.speakers[int(self.index.speaker[row])]
-            session = self.index.sessions[speaker.session]
-            self._skipped[(session.split, session.name, speaker.name)] += 1
+            self._skipped[self._report_key(row)] += 1
             logger.warning("skipping segment %s: %s", self.index.segment_id(row), exc)
             return None
         return self.transform(sample) if self.transform is not None else sample

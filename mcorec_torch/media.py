@@ -86,14 +86,12 @@ def frame_to_gray(frame: "av.VideoFrame", reformatter: Optional[VideoReformatter
     return frame.to_ndarray(format="gray")
 
 
-def frame_to_rgb(frame: "av.VideoFrame", reformatter: Optional[VideoReformatter] = None) -> np.ndarray:
+def frame_to_rgb(frame: "av.VideoFrame", reformatter: VideoReformatter) -> np.ndarray:
     """RGB uint8 ``[3, H, W]`` of a decoded frame (PyAV's swscale conversion).
 
-    Pass a long-lived ``reformatter``: it keeps its swscale context, which makes the
-    conversion about 10x cheaper than ``frame.to_ndarray(format="rgb24")`` (same pixels).
+    ``reformatter`` is long-lived: it keeps its swscale context, which makes the conversion
+    10-45x cheaper than ``frame.to_ndarray(format="rgb24")`` (same pixels).
     """
-    if reformatter is None:
-        return frame.to_ndarray(format="rgb24").transpose(2, 0, 1)
     # threads=1: no swscale thread pool (one thread per DataLoader worker, and nothing a fork can break)
     return reformatter.reformat(frame, format="rgb24", threads=1).to_ndarray().transpose(2, 0, 1)
 
@@ -165,12 +163,14 @@ class VideoReader:
         stop = first + count
         if count <= 0:
             return np.zeros((0, 3 if color == "rgb" else 1, self.height, self.width), np.uint8)
-        continuing = self._frames is not None and self._next_index <= first <= self._next_index + CONTINUE_WITHIN_FRAMES
-        for attempt in range(2):
-            if not continuing:
-                # A seek that lands after the wanted frame (bad index) falls back to the start.
-                self._decode_from(first if attempt == 0 else 0)
-            continuing = False
+        # Decode on from where the last read stopped when that is close; else seek to the
+        # keyframe before `first`; if that lands after `first` (a bad index), decode from 0.
+        starts = [first, 0]
+        if self._frames is not None and self._next_index <= first <= self._next_index + CONTINUE_WITHIN_FRAMES:
+            starts.insert(0, None)
+        for start in starts:
+            if start is not None:
+                self._decode_from(start)
             out: Optional[np.ndarray] = None
             filled = 0
             overshot = False

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Dict, Optional
@@ -97,7 +96,6 @@ class HeaderCache:
         self.cache_file = Path(cache_file) if cache_file is not None else None
         self._entries: Dict[str, dict] = {}
         self._dirty = False
-        self._lock = threading.Lock()
         if self.cache_file is not None and self.cache_file.is_file():
             try:
                 self._entries = json.loads(self.cache_file.read_text())
@@ -115,13 +113,12 @@ class HeaderCache:
             stamp = self._stamp(path)
         except FileNotFoundError:
             raise MCoRecDataError(path, "media file does not exist") from None
-        with self._lock:
-            entry = self._entries.get(path)
-            if entry is None or entry.get("stamp") != stamp:
-                entry = {"stamp": stamp}
-                self._entries[path] = entry
-                self._dirty = True
-            return entry
+        entry = self._entries.get(path)
+        if entry is None or entry.get("stamp") != stamp:
+            entry = {"stamp": stamp}
+            self._entries[path] = entry
+            self._dirty = True
+        return entry
 
     def header(self, path: PathLike) -> MediaHeader:
         """The header of ``path``, read once and then remembered."""

@@ -58,11 +58,6 @@ class IndexReport:
     def kept(self) -> int:
         return self.total()[KEPT]
 
-    @property
-    def dropped(self) -> Dict[str, int]:
-        total = self.total()
-        return {reason: total[reason] for reason in DROP_REASONS if total[reason]}
-
     @staticmethod
     def cues(counter: Mapping[str, int]) -> int:
         """Cues accounted for by one counter (every outcome except samples skipped at load)."""

@@ -41,16 +41,6 @@ def frame_to_sample(frame: int) -> int:
     return int(frame) * SAMPLES_PER_FRAME
 
 
-def frame_to_seconds(frame: int) -> float:
-    """Start time in seconds of video frame ``frame``."""
-    return int(frame) / FPS
-
-
-def seconds_to_frame_floor(seconds: float) -> int:
-    """The frame displayed at time ``seconds`` (``floor(seconds * 25)`` via milliseconds)."""
-    return seconds_to_ms(seconds) // MS_PER_FRAME
-
-
 def pts_to_frame(pts: int, time_base: Fraction, origin_pts: int = 0) -> int:
     """Container timestamp to frame index: ``round((pts - origin) * time_base * 25)``, half up.
 
