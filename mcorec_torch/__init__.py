@@ -2,9 +2,10 @@
 from .collate import Collator, collate
 from .dataset import MCoRecDataset
 from .errors import MCoRecDataError
+from .samplers import BucketBatchSampler
 from .timeline import FPS, SAMPLE_RATE, SAMPLES_PER_FRAME
 
-__all__ = ["MCoRecDataset", "collate", "Collator", "MCoRecDataError", "FPS", "SAMPLE_RATE",
+__all__ = ["MCoRecDataset", "collate", "Collator", "BucketBatchSampler", "MCoRecDataError", "FPS", "SAMPLE_RATE",
            "SAMPLES_PER_FRAME", "Tokenizer"]
 __version__ = "0.1.0"
 

@@ -23,7 +23,9 @@ class Collator:
     [B, Tmax]``, ``audio [B, 640 * Tmax]``, ``audio_lengths [B]`` (samples), and — when the
     samples have tokens — ``tokens [B, Lmax]`` padded with -1 and ``token_lengths [B]``.
     ``text``, ``id``, ``session``, ``speaker``, ``conversation`` (and ``start``, ``end``,
-    ``frame_start``, ``frame_end``) become lists. ``None`` samples (skipped by
+    ``frame_start``, ``frame_end``, ``index``) become lists. Samples that went through
+    :class:`mcorec_torch.transforms.LogFbank` have ``audio_features [T, D]``; they are padded
+    with zeros to ``audio_features [B, Tmax, D]`` (lengths are ``video_lengths``). ``None`` samples (skipped by
     ``on_error="skip"``) are dropped and counted in ``batch["num_skipped"]``.
 
     ``pad_to_multiple_of``: round ``Tmax`` (frames) up to a multiple of this.
@@ -68,7 +70,13 @@ class Collator:
                 tokens[b, : token_lengths[b]] = sample["tokens"]
             batch["tokens"] = tokens
             batch["token_lengths"] = torch.tensor(token_lengths, dtype=torch.long)
-        for key in LIST_KEYS + ("start", "end", "frame_start", "frame_end"):
+        if all("audio_features" in s for s in kept):
+            dim = int(kept[0]["audio_features"].shape[1])
+            features = kept[0]["audio_features"].new_zeros((len(kept), t_max, dim))
+            for b, sample in enumerate(kept):
+                features[b, : sample["audio_features"].shape[0]] = sample["audio_features"]
+            batch["audio_features"] = features
+        for key in LIST_KEYS + ("start", "end", "frame_start", "frame_end", "index"):
             if key in kept[0]:
                 batch[key] = [s[key] for s in kept]
         return batch

@@ -131,6 +131,17 @@ class MCoRecDataset(Dataset):
         row = int(self._rows[i])
         return int(self.index.frame_end[row] - self.index.frame_start[row])
 
+    @property
+    def segment_speaker(self) -> np.ndarray:
+        """Speaker of every segment as an int64 array (ids unique across sessions and roots)."""
+        return self.index.speaker[self._rows].astype(np.int64)
+
+    @property
+    def segment_session(self) -> np.ndarray:
+        """Session of every segment as an int64 array (ids unique across roots)."""
+        sessions = np.asarray([s.session for s in self.index.speakers], dtype=np.int64)
+        return sessions[self.segment_speaker]
+
     def segment_id(self, i: int) -> str:
         return self.index.segment_id(int(self._rows[i]))
 
@@ -205,8 +216,18 @@ class MCoRecDataset(Dataset):
                 break
         return out
 
+    def load_audio(self, i: int) -> torch.Tensor:
+        """Only the audio of segment ``i``: float32 ``[640 * T]`` samples, no video decoded."""
+        if not 0 <= i < len(self):
+            raise IndexError(f"segment {i} out of range for {len(self)} segments")
+        audio = self._audio(int(self._rows[i]))
+        return torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
+
     def load(self, i: int) -> Dict[str, Any]:
-        """Segment ``i`` as a sample dict, without the ``on_error`` and ``transform`` handling."""
+        """Segment ``i`` as a sample dict, without the ``on_error`` and ``transform`` handling.
+
+        Besides the SPEC §4 keys the dict holds ``index`` (``i``, which seeds random
+        transforms, see :mod:`mcorec_torch.transforms`)."""
         if not 0 <= i < len(self):
             raise IndexError(f"segment {i} out of range for {len(self)} segments")
         row = int(self._rows[i])
@@ -228,6 +249,7 @@ class MCoRecDataset(Dataset):
             "end": int(index.end_ms[row]) / 1000.0,
             "frame_start": int(index.frame_start[row]),
             "frame_end": int(index.frame_end[row]),
+            "index": int(i),
         }
         if self.tokenizer is not None:
             sample["tokens"] = self.tokenizer.encode(text)
