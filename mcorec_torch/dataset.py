@@ -85,6 +85,8 @@ class MCoRecDataset(Dataset):
         self._select_nonempty_texts()
         self.pool = MediaPool(self.cache_dir / "audio")
         self._skipped: Counter = Counter()
+        if hasattr(transform, "bind"):  # e.g. InterferingSpeech draws other segments of this dataset
+            transform.bind(self)
 
     def _select_nonempty_texts(self) -> None:
         """Normalize every segment's text once; keep those with text left.
