@@ -10,6 +10,12 @@ written by this module. They are built to *prove alignment* (SPEC §2):
   (:func:`central_audio` for the central microphone, :func:`lapel_audio` for a speaker's
   close-talk microphone), so cross-correlation against the reference has one sharp peak.
 
+That is ``content="index"``, the default. ``content="speech"`` (:mod:`.synthetic_speech`)
+keeps the same plans and timings but makes the crops and the audio *learnable*: cue texts fit
+their durations, every crop frame shows a mouth whose shape encodes the character spoken
+at that frame, and the microphones carry two-tone "phonemes" per character (the central
+and ego videos keep their frame-index pixels).
+
 Files are written the way real ones are: H.264 (libx264 through PyAV, yuv420p, x264
 defaults: keyint 250, bframes 3, crf 23) with AAC audio (FFmpeg's native ``aac`` encoder,
 16 kHz mono) in mp4. Everything is deterministic from a seed.
@@ -28,7 +34,11 @@ What a reader of these files sees (PyAV 18.1 / FFmpeg 8.1, measured):
   trimmed through the edit list); the decoder returns the written length rounded up to a
   multiple of 1024 (end padding is not trimmed); ``stream.duration`` (time base 1/16000)
   is the written length exactly; ``stream.frames`` counts one extra (priming) packet.
-Files are byte-identical across runs and thread counts.
+What goes into the encoders (frames, audio, options) and every JSON/VTT file is identical
+across runs. The H.264 bytes of ``content="index"`` files are not guaranteed to be: x264's
+multi-threaded encoding was measured to differ between runs in some crop files (decoded
+pixels within 2 gray levels; the frame-index code tolerates that). ``content="speech"``
+encodes single-threaded and its files were byte-identical in two runs.
 """
 from __future__ import annotations
 
@@ -37,10 +47,11 @@ import functools
 import json
 import math
 import os
+import types
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -52,7 +63,7 @@ __all__ = [
     "plan_session", "write_session", "make_split", "write_vtt",
     "encode_frame_index", "decode_frame_index", "FRAME_INDEX_MAX",
     "central_audio", "lapel_audio", "ego_audio",
-    "CENTRAL_SIZE", "EGO_SIZE", "FACE_SIZE", "LIP_SIZE",
+    "CENTRAL_SIZE", "EGO_SIZE", "FACE_SIZE", "LIP_SIZE", "CONTENTS", "SPEECH_VIDEO_OPTIONS",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -64,6 +75,22 @@ FACE_SIZE: Tuple[int, int] = (224, 224)
 LIP_SIZE: Tuple[int, int] = (96, 96)
 
 DEFAULT_NUM_FRAMES = 600  # 24 s
+
+#: What the crops and audio show: ``"index"`` (frame indices and noise: alignment tests) or
+#: ``"speech"`` (mouths and tones that follow the transcript: :mod:`.synthetic_speech`).
+CONTENTS: Tuple[str, ...] = ("index", "speech")
+
+#: libx264 options of ``content="speech"`` sessions when none are given: x264's ultrafast
+#: preset with CABAC and 3 B-frames back (keyint 250 and crf 23 as by default), one thread
+#: per file (files are written in parallel): about 4x faster than the defaults on noisy crops.
+SPEECH_VIDEO_OPTIONS: Mapping[str, str] = types.MappingProxyType(
+    {"preset": "ultrafast", "x264-params": "bframes=3:cabac=1", "threads": "1"})
+
+
+def _check_content(content: str) -> str:
+    if content not in CONTENTS:
+        raise ValueError(f"content must be one of {CONTENTS}, got {content!r}")
+    return content
 
 
 # ---------------------------------------------------------------------------------------
@@ -293,12 +320,17 @@ class SpeakerSpec:
 @dataclass
 class SessionSpec:
     """A whole session: ``num_frames`` central frames (the central video's length), the
-    speakers, and the ``seed`` every signal of the session derives from."""
+    speakers, and the ``seed`` every signal of the session derives from. ``content``:
+    ``"index"`` (frame indices, noise audio) or ``"speech"`` (see :mod:`.synthetic_speech`)."""
 
     name: str
     num_frames: int
     speakers: List[SpeakerSpec]
     seed: int
+    content: str = "index"
+
+    def __post_init__(self) -> None:
+        _check_content(self.content)
 
     @property
     def num_samples(self) -> int:
@@ -370,7 +402,12 @@ def central_audio(session: SessionSpec, start: int, stop: int) -> np.ndarray:
     """The central microphone on central-timeline samples ``[start, stop)`` (float32).
 
     Zeros outside ``[0, session.num_samples)``. This is the audio of ``central_video.mp4``
-    and of every central crop (``track_XX.mp4``, ``track_XX_lip.av.mp4``)."""
+    and of every central crop (``track_XX.mp4``, ``track_XX_lip.av.mp4``). With
+    ``content="speech"``: every speaker's lapel signal summed, plus low noise."""
+    if _check_content(session.content) == "speech":
+        from . import synthetic_speech
+
+        return _slice_signal(synthetic_speech.central_signal(session), start, stop)
     return _slice_signal(_noise(_seed_words(session.seed, "central"), session.num_samples),
                          start, stop)
 
@@ -384,6 +421,10 @@ def lapel_audio(session: SessionSpec, speaker_name: str, start: int, stop: int) 
     only recorded part of it: see :func:`ego_audio` for what a reader of the ego file gets.
     """
     session.speaker(speaker_name)  # KeyError for an unknown speaker
+    if _check_content(session.content) == "speech":
+        from . import synthetic_speech
+
+        return _slice_signal(synthetic_speech.lapel_signal(session, speaker_name), start, stop)
     return _slice_signal(
         _noise(_seed_words(session.seed, "lapel", speaker_name), session.num_samples), start, stop)
 
@@ -616,7 +657,7 @@ def _plan_ego(rng: np.random.Generator, n: int, speaker_index: int, uem_start_ms
 
 def plan_session(name: str, seed: int, *, num_frames: int = DEFAULT_NUM_FRAMES,
                  num_speakers: int = 4, num_conversations: int = 2,
-                 ego: bool = False) -> SessionSpec:
+                 ego: bool = False, content: str = "index") -> SessionSpec:
     """A realistic random plan for one session, deterministic from ``(name, seed)``.
 
     Every speaker gets a central UEM that does not cover the whole session (starts 1.7-3 s
@@ -632,7 +673,11 @@ def plan_session(name: str, seed: int, *, num_frames: int = DEFAULT_NUM_FRAMES,
     ``uem_central.start - uem_ego.start`` seconds (1.316 s for speaker 0, never a whole
     number of frames) after the central one and stops before the session end (odd
     speakers: before their central UEM end, so some ego requests fall outside it).
+
+    ``content="speech"``: the same plan (timings, tracks, ego), with cue texts that fit
+    their durations (:func:`.synthetic_speech.assign_speech_texts`).
     """
+    _check_content(content)
     if num_frames < 375:
         raise ValueError(f"num_frames={num_frames}: synthetic sessions need >= 375 frames (15 s)")
     if not 1 <= num_speakers <= 8:
@@ -652,7 +697,13 @@ def plan_session(name: str, seed: int, *, num_frames: int = DEFAULT_NUM_FRAMES,
             name=f"spk_{i}", conversation=i * num_conversations // num_speakers,
             uem_start=uem_start_ms / 1000.0, uem_end=uem_end_ms / 1000.0,
             tracks=tracks, cues=cues, ego=ego_spec))
-    return SessionSpec(name=name, num_frames=num_frames, speakers=speakers, seed=int(seed))
+    spec = SessionSpec(name=name, num_frames=num_frames, speakers=speakers, seed=int(seed))
+    if content == "speech":
+        from . import synthetic_speech
+
+        spec.content = content
+        synthetic_speech.assign_speech_texts(spec)
+    return spec
 
 
 # ---------------------------------------------------------------------------------------
@@ -689,10 +740,13 @@ def _write_json(path: Path, obj: Any, *, indent: Optional[int] = 2) -> None:
 
 
 def _write_av(path: Path, indices: Sequence[int], size: Tuple[int, int],
-              audio: Optional[np.ndarray], video_options: Optional[Mapping[str, str]]) -> None:
+              audio: Optional[np.ndarray], video_options: Optional[Mapping[str, str]],
+              render: Optional[Callable[[int], np.ndarray]] = None) -> None:
     """An mp4 with an H.264 stream whose frame ``j`` shows ``indices[j]`` (gray in yuv420p,
     U = V = 128, constant 25 fps, pts = j) and an AAC 16 kHz mono stream of ``audio``
-    (pts in samples, 1024-sample frames), interleaved as a recorder would."""
+    (pts in samples, 1024-sample frames), interleaved as a recorder would. ``render``:
+    ``render(indices[j])`` gives frame ``j``'s full-range gray image instead of
+    :func:`encode_frame_index`."""
     import av  # local: importing the package does not need PyAV
 
     height, width = size
@@ -725,7 +779,9 @@ def _write_av(path: Path, indices: Sequence[int], size: Tuple[int, int],
                 audio_pos += len(chunk)
 
         for j, index in enumerate(indices):
-            buffer[:height] = _GRAY_TO_LUMA[encode_frame_index(int(index), height, width)]
+            gray = (encode_frame_index(int(index), height, width) if render is None
+                    else render(int(index)))
+            np.take(_GRAY_TO_LUMA, gray, out=buffer[:height])
             vframe = av.VideoFrame.from_ndarray(buffer, format="yuv420p")
             vframe.pts = j
             for packet in vstream.encode(vframe):
@@ -748,13 +804,14 @@ def _run_jobs(jobs: Sequence[Tuple[Any, ...]], video_options: Optional[Mapping[s
     # Longest first, so the pool does not end on one long file.
     jobs = sorted(jobs, key=lambda job: -len(job[1]) * job[2][0] * job[2][1])
     if workers <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            _write_av(*job, video_options)
+        for path, indices, size, audio, render in jobs:
+            _write_av(path, indices, size, audio, video_options, render)
         return
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=int(workers)) as pool:
-        futures = [pool.submit(_write_av, *job, video_options) for job in jobs]
+        futures = [pool.submit(_write_av, path, indices, size, audio, video_options, render)
+                   for path, indices, size, audio, render in jobs]
         for future in futures:
             future.result()
 
@@ -805,10 +862,26 @@ def write_session(spec: SessionSpec, split_dir: PathLike, *, central_video: bool
     ``track_XX_asd.json`` (and list them in metadata). ``labels``: write ``labels/``.
     ``ego``: write ``ego_video.mp4`` and ``ego_crops`` (default: iff the speakers have ego
     specs). ``video_options``: libx264 options (default ``{}``: x264 defaults, keyint 250,
-    bframes 3, crf 23), e.g. ``{"g": "12", "bf": "0"}``. ``workers``: media files written
+    bframes 3, crf 23), e.g. ``{"g": "12", "bf": "0"}``; for ``content="speech"`` sessions
+    :data:`SPEECH_VIDEO_OPTIONS`. ``workers``: media files written
     in parallel threads (PyAV releases the GIL while encoding; default ``min(4, cpu_count)``).
+
+    ``spec.content="speech"``: the face, lip and ego crops show mouths and carry tones that
+    follow the transcript (:mod:`.synthetic_speech`); the central and ego videos keep their
+    frame-index pixels.
     """
-    jobs: List[Tuple[Any, ...]] = []  # (path, indices, size, audio) for _write_av
+    jobs: List[Tuple[Any, ...]] = []  # (path, indices, size, audio, render) for _write_av
+    speech = _check_content(spec.content) == "speech"
+    if video_options is None and speech:
+        video_options = SPEECH_VIDEO_OPTIONS
+
+    def renderer(name: str, size: Tuple[int, int], view: str) -> Optional[Callable[[int], np.ndarray]]:
+        if not speech:
+            return None  # frame-index pixels
+        from .synthetic_speech import crop_renderer
+
+        return crop_renderer(spec, name, size, view)
+
     if ego is None:
         ego = any(spk.ego is not None for spk in spec.speakers)
     if ego:
@@ -821,7 +894,7 @@ def write_session(spec: SessionSpec, split_dir: PathLike, *, central_video: bool
 
     if central_video:
         jobs.append((session_dir / "central_video.mp4", range(spec.num_frames), CENTRAL_SIZE,
-                     central_audio(spec, 0, spec.num_samples)))
+                     central_audio(spec, 0, spec.num_samples), None))
 
     metadata: Dict[str, Any] = {}
     for slot, spk in enumerate(spec.speakers):
@@ -838,14 +911,16 @@ def write_session(spec: SessionSpec, split_dir: PathLike, *, central_video: bool
             frames = range(track.frame_start, track.frame_stop)
             audio = central_audio(spec, track.frame_start * SAMPLES_PER_FRAME,
                                   track.frame_stop * SAMPLES_PER_FRAME)
-            jobs.append((session_dir / f"{base}.mp4", frames, FACE_SIZE, audio))
+            jobs.append((session_dir / f"{base}.mp4", frames, FACE_SIZE, audio,
+                         renderer(spk.name, FACE_SIZE, "central")))
             _write_json(session_dir / f"{base}.json", _track_json(track))
             _write_json(session_dir / f"{base}_bbox.json",
                         {str(f): _bbox(f, slot, n_spk, CENTRAL_SIZE) for f in frames}, indent=None)
             entry = {"video": f"{base}.mp4", "crop_metadata": f"{base}.json",
                      "bbox": f"{base}_bbox.json"}
             if lip:
-                jobs.append((session_dir / f"{base}_lip.av.mp4", frames, LIP_SIZE, audio))
+                jobs.append((session_dir / f"{base}_lip.av.mp4", frames, LIP_SIZE, audio,
+                             renderer(spk.name, LIP_SIZE, "central")))
                 _write_json(session_dir / f"{base}_asd.json", _asd_scores(spec, spk, track),
                             indent=None)
                 entry["lip"] = f"{base}_lip.av.mp4"
@@ -862,7 +937,7 @@ def write_session(spec: SessionSpec, split_dir: PathLike, *, central_video: bool
             d = spk.ego_sample_offset
             ego_len = egospec.num_frames * SAMPLES_PER_FRAME
             jobs.append((session_dir / f"{spk_rel}/ego_video.mp4", range(egospec.num_frames),
-                         EGO_SIZE, lapel_audio(spec, spk.name, d, d + ego_len)))
+                         EGO_SIZE, lapel_audio(spec, spk.name, d, d + ego_len), None))
             ego_crops = []
             for track in egospec.tracks:
                 if (track.num_frames <= 0 or track.frame_start < 0
@@ -874,7 +949,8 @@ def write_session(spec: SessionSpec, split_dir: PathLike, *, central_video: bool
                 frames = range(track.frame_start, track.frame_stop)
                 audio = lapel_audio(spec, spk.name, track.frame_start * SAMPLES_PER_FRAME + d,
                                     track.frame_stop * SAMPLES_PER_FRAME + d)
-                jobs.append((session_dir / f"{base}.mp4", frames, FACE_SIZE, audio))
+                jobs.append((session_dir / f"{base}.mp4", frames, FACE_SIZE, audio,
+                             renderer(spk.name, FACE_SIZE, "ego")))
                 _write_json(session_dir / f"{base}.json", _track_json(track))
                 _write_json(session_dir / f"{base}_bbox.json",
                             {str(f): _bbox(f, 0, 1, EGO_SIZE) for f in frames}, indent=None)
@@ -898,12 +974,16 @@ def write_session(spec: SessionSpec, split_dir: PathLike, *, central_video: bool
 def make_split(out_dir: PathLike, split: str = "dev", num_sessions: int = 2, seed: int = 0, *,
                central_video: bool = True, lip: bool = True, num_frames: Optional[int] = None,
                video_options: Optional[Mapping[str, str]] = None, num_speakers: int = 4,
-               num_conversations: int = 2, workers: Optional[int] = None) -> List[SessionSpec]:
+               num_conversations: int = 2, workers: Optional[int] = None,
+               content: str = "index") -> List[SessionSpec]:
     """Write ``out_dir`` as a synthetic split directory holding ``session_00``, ...
 
     ``split="train"`` adds ego videos and ego crops; ``split="eval"`` writes no labels.
+    ``content``: ``"index"`` (alignment proofs) or ``"speech"`` (learnable: mouths and tones
+    follow the transcript, :mod:`.synthetic_speech`); same plans and timings either way.
     Returns the session plans (in order) so callers can compute expectations.
     """
+    _check_content(content)
     if split not in ("train", "dev", "eval"):
         raise ValueError(f"split must be 'train', 'dev' or 'eval', got {split!r}")
     out = Path(out_dir)
@@ -915,7 +995,7 @@ def make_split(out_dir: PathLike, split: str = "dev", num_sessions: int = 2, see
         spec = plan_session(f"session_{i:02d}", session_seed,
                             num_frames=int(num_frames or DEFAULT_NUM_FRAMES),
                             num_speakers=num_speakers, num_conversations=num_conversations,
-                            ego=(split == "train"))
+                            ego=(split == "train"), content=content)
         write_session(spec, out, central_video=central_video, lip=lip,
                       labels=(split != "eval"), ego=(split == "train"),
                       video_options=video_options, workers=workers)
