@@ -3,6 +3,7 @@
 
     python3 dev.py demo     # create/reuse .venv, install pinned deps, run `mcorec-torch demo`
     python3 dev.py test     # create/reuse .venv, install pinned deps, run the test suite
+    python3 dev.py train    # create/reuse .venv, train the demo AVSR model (configs/demo.yaml, ~6 min)
     python3 dev.py setup    # only the set-up
     python3 dev.py run CMD  # run CMD inside the environment, e.g. `python3 dev.py run mcorec-torch index DIR`
 
@@ -66,7 +67,7 @@ def run(argv: list, timeout: "float | None" = None) -> int:
 
 def main() -> int:
     command, rest = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("help", [])
-    if command not in ("setup", "demo", "test", "run"):
+    if command not in ("setup", "demo", "test", "train", "run"):
         print(__doc__)
         return 0 if command in ("help", "-h", "--help") else 2
     setup()
@@ -74,6 +75,8 @@ def main() -> int:
         return 0
     if command == "demo":
         return run([str(BIN / "mcorec-torch"), "demo", *rest])
+    if command == "train":  # extra arguments go to the script, e.g. --resume or --set train.epochs=2
+        return run([str(PYTHON), "scripts/train_avsr.py", "--config", "configs/demo.yaml", *rest])
     if command == "run":
         return run(rest)
     # the suite takes about a minute; a hang must fail well inside CI's 90 minutes

@@ -170,6 +170,7 @@ class TrainConfig:
     out_dir: str = "runs/experiment"
     epochs: int = 10
     max_minutes: Optional[float] = None
+    max_steps: Optional[int] = None
     lr: float = 1e-3
     weight_decay: float = 0.01
     warmup_steps: int = 100
@@ -510,6 +511,7 @@ def build_dataloader(config: Union[ExperimentConfig, str, os.PathLike], split: s
     ``loader.dataset`` and ``loader.batch_sampler`` give access to the parts (e.g. for the
     sampler's ``state_dict``); :func:`set_epoch` moves a built loader to another epoch.
     ``num_replicas``/``rank`` default to torch.distributed when it is initialised."""
+    import torch
     from torch.utils.data import DataLoader
 
     from .collate import Collator
@@ -526,8 +528,11 @@ def build_dataloader(config: Union[ExperimentConfig, str, os.PathLike], split: s
         if opts.multiprocessing_context is not None:
             kwargs["multiprocessing_context"] = opts.multiprocessing_context
         kwargs["timeout"] = opts.timeout
+    # A private generator for the workers' base seed: creating an iterator then leaves the
+    # global torch RNG (dropout in the training loop) alone, which keeps resumed runs exact.
+    generator = torch.Generator().manual_seed(config.sampler.seed)
     loader = DataLoader(dataset, batch_sampler=sampler, num_workers=opts.num_workers,
                         collate_fn=Collator(pad_to_multiple_of=opts.pad_to_multiple_of),
-                        pin_memory=opts.pin_memory, **kwargs)
+                        pin_memory=opts.pin_memory, generator=generator, **kwargs)
     set_epoch(loader, epoch)
     return loader

@@ -5,7 +5,6 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
 
 RANK_SCRIPT = textwrap.dedent("""
     import json, os, sys
