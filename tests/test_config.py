@@ -126,3 +126,26 @@ def test_build_dataloader_applies_everything(tmp_path, dev_split):
     assert dataset.transform.epoch == 4
     again = list(loader)
     assert [b["id"] for b in again] != [b["id"] for b in batches]
+
+
+def test_ego_audio_with_interfering_speech_of_the_same_session(tmp_path, train_split):
+    """The ego_clean_audio setting end to end: lapel audio plus another speaker's lapel audio."""
+    root, _ = train_split
+    base = {"data": {"cache_dir": str(tmp_path / "cache")}, "dataset": {"audio": "ego", "color": "gray"},
+            "loader": {"num_workers": 0}, "sampler": {"max_frames": 400}}
+    clean = build_dataloader(parse_config({**base, "splits": {"train": {"roots": [str(root)]}}}), "train")
+    mixed = build_dataloader(parse_config({**base, "splits": {"train": {"roots": [str(root)], "transforms": [
+        {"name": "interfering_speech", "snr_db": 0.0, "p": 1.0}]}}}), "train")
+    dataset = mixed.dataset
+    interferer = dataset.transform[0]
+    assert interferer.dataset is dataset  # bound by build_dataloader
+    for i in range(0, len(dataset), 7):
+        candidates = interferer.candidates(i)
+        assert len(candidates) > 0
+        assert set(dataset.segment_session[candidates]) == {dataset.segment_session[i]}
+        assert dataset.segment_speaker[i] not in set(dataset.segment_speaker[candidates])
+        target = clean.dataset[i]["audio"]
+        added = dataset[i]["audio"] - target
+        if float((target ** 2).sum()) > 0:
+            # 0 dB: the added speech carries as much energy as the target
+            assert float((added ** 2).sum()) == pytest.approx(float((target ** 2).sum()), rel=1e-3)
