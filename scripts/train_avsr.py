@@ -145,6 +145,8 @@ def main(argv=None) -> int:
     if train_cfg.threads:
         torch.set_num_threads(train_cfg.threads)
     run = Run(config)
+    # The same seed on every rank: rank 0's checkpoint then restores every rank's dropout
+    # stream exactly (ranks see different batches, so their masks still differ in effect).
     torch.manual_seed(train_cfg.seed)
     if run.main:
         prepare_data(config)  # synthetic splits and tokenizer, once, before other ranks read them
@@ -174,7 +176,7 @@ def main(argv=None) -> int:
     epoch, step = 0, 0
     if args.resume:
         path = checkpoint_path if args.resume == "auto" else Path(args.resume)
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        state = torch.load(path, map_location="cpu", weights_only=True)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         sampler.load_state_dict(state["sampler"])
