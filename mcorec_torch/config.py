@@ -329,6 +329,12 @@ def _set_override(data: Dict[str, Any], assignment: str, source: str) -> None:
     node[keys[-1]] = yaml.safe_load(raw)
 
 
+def split_dataset_options(config: ExperimentConfig, split: str) -> DatasetConfig:
+    """The ``dataset`` section with ``splits.<split>.dataset`` overrides applied and checked."""
+    merged = {**dataclasses.asdict(config.dataset), **config.split(split).dataset}
+    return _read_dataclass(DatasetConfig, merged, f"splits.{split}.dataset", config.source)
+
+
 def parse_config(data: Dict[str, Any], source: str = "<dict>",
                  overrides: Sequence[str] = ()) -> ExperimentConfig:
     """An :class:`ExperimentConfig` from plain data (as loaded from YAML) plus ``KEY=VALUE``
@@ -340,19 +346,12 @@ def parse_config(data: Dict[str, Any], source: str = "<dict>",
     config.source = source
     if not config.splits:
         raise ConfigError(source, "splits", "at least one split is needed")
-    dataset_fields = {f.name for f in dataclasses.fields(DatasetConfig)}
     from .transforms import TRANSFORMS
 
     for name, split in config.splits.items():
         if not split.roots:
             raise ConfigError(source, f"splits.{name}.roots", "at least one split directory is needed")
-        merged = dataclasses.asdict(config.dataset)
-        for k, v in split.dataset.items():
-            if k not in dataset_fields:
-                raise ConfigError(source, f"splits.{name}.dataset.{k}",
-                                  f"unknown key; known keys here: {', '.join(sorted(dataset_fields))}")
-            merged[k] = v
-        _read_dataclass(DatasetConfig, merged, f"splits.{name}.dataset", source)
+        split_dataset_options(config, name)
         for i, spec in enumerate(split.transforms):
             _build_transform(spec, f"splits.{name}.transforms[{i}]", source, TRANSFORMS)
     return config
@@ -465,9 +464,7 @@ def build_dataset(config: ExperimentConfig, split: str, *, tokenizer: Any = None
                           "available in this version (SPEC §8 GPU decoding is not built yet); use cpu")
     spec = config.split(split)
     prepare_data(config, split)
-    options = dataclasses.asdict(config.dataset)
-    options.update(spec.dataset)
-    options = dataclasses.asdict(_read_dataclass(DatasetConfig, options, f"splits.{split}.dataset", config.source))
+    options = dataclasses.asdict(split_dataset_options(config, split))
     transforms = [_build_transform(t, f"splits.{split}.transforms[{i}]", config.source, TRANSFORMS)
                   for i, t in enumerate(spec.transforms)]
     if tokenizer is None:

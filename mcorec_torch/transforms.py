@@ -57,6 +57,7 @@ use them (crops, gray, flip: torchvision; :class:`LogFbank`: torchaudio).
 """
 from __future__ import annotations
 
+import abc
 import math
 import numbers
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -276,8 +277,8 @@ def _kaldi():
 
 
 # -- base classes --------------------------------------------------------------------------------
-class Transform:
-    """Base class. Subclasses implement :meth:`apply` and :meth:`apply_batch`.
+class Transform(abc.ABC):
+    """Abstract base class. Subclasses implement :meth:`apply` and :meth:`apply_batch`.
 
     ``random`` (class attribute): whether the transform draws random numbers. Deterministic
     transforms are called with ``generator=None`` by :class:`Compose`.
@@ -287,13 +288,13 @@ class Transform:
 
     random: bool = False
 
+    @abc.abstractmethod
     def apply(self, sample: Sample, generator: Optional[torch.Generator]) -> Sample:
         """Transform one sample dict (``video [T, C, H, W]``, ``audio [640 * T]``, ...)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def apply_batch(self, batch: Batch, generators: Sequence[Optional[torch.Generator]]) -> Batch:
         """Transform a padded batch (one generator per row, seeded as the per-sample path)."""
-        raise NotImplementedError
 
     def bind(self, dataset: Any) -> None:
         """Give the transform access to the dataset (only :class:`InterferingSpeech` needs it)."""
