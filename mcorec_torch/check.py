@@ -11,7 +11,7 @@ from .errors import MCoRecDataError, PathLike
 from .media import VideoReader
 from .metadata import (SessionMetadata, labels_dir_exists, load_metadata, read_bbox, read_json,
                        read_speaker_to_cluster, read_track_json, vtt_path)
-from .probe import count_video_packets, read_header
+from .probe import MediaHeader, count_presented_frames, count_video_packets, read_header
 from .timeline import cue_frames
 from .vtt import read_vtt
 
@@ -56,7 +56,7 @@ class _Checker:
             return None
         if need_audio and not header.has_audio:
             self.problems.append(Problem(str(path), f"{path}: has no audio stream"))
-        frames = self.attempt(path, lambda: count_video_packets(path)) if header.has_video else 0
+        frames = self.attempt(path, lambda: self.frame_count(path, header, expected_frames)) if header.has_video else 0
         if frames is None:
             return None
         if header.has_video and frames == 0:
@@ -75,6 +75,16 @@ class _Checker:
                     reader.close()
             self.attempt(path, decode_ends)
         return frames
+
+    @staticmethod
+    def frame_count(path: Path, header: MediaHeader, expected_frames: Optional[int]) -> int:
+        """Presented frames (SPEC §2): all packets are demuxed (a truncated file shows here);
+        the header's count stands only where it is shown and the packets agree, else the
+        stream is decoded and its frames counted (an edit list can hide packets)."""
+        packets = count_video_packets(path)
+        if packets == header.num_frames and header.frames_shown(expected_frames):
+            return packets
+        return count_presented_frames(path)
 
     def session(self, session_dir: Path) -> None:
         meta: Optional[SessionMetadata] = self.attempt(session_dir / "metadata.json", lambda: load_metadata(session_dir))

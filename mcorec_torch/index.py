@@ -22,12 +22,12 @@ from .metadata import (SessionMetadata, ViewInfo, labels_dir_exists, list_sessio
                        read_speaker_to_cluster, read_track_json, vtt_path)
 from .probe import HeaderCache
 from .report import IndexReport, KEPT, MERGED
-from .timeline import (SAMPLES_PER_FRAME, cue_frames, ego_sample_offset, ego_start_frame, in_uem,
+from .timeline import (cue_frames, ego_sample_offset, ego_start_frame, frame_to_sample, in_uem,
                        seconds_to_ms)
 from .vtt import Cue, read_vtt
 
 #: Bump when the index layout or the rules that build it change (invalidates caches).
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 
 CROPS = ("lip", "face")
 VIEWS = ("central", "ego")
@@ -271,6 +271,11 @@ class _Builder:
             ids.append(len(self.tracks) - 1)
         return ids
 
+    def _span_frames(self, path: Path) -> int:
+        """Frames a whole-session video (central or ego) spans: from its header, counted by
+        decoding only when the header says nothing (see :attr:`MediaHeader.span_frames`)."""
+        return self.headers.header(path).span_frames or self.headers.frame_count(path)
+
     def add_split(self, root: Path) -> None:
         for session_dir in list_sessions(root):
             self.add_session(root.name, session_dir)
@@ -286,11 +291,11 @@ class _Builder:
             path = meta.path(video)
             if path.is_file():
                 header = self.headers.header(path)
-                session_frames = header.num_frames or None
+                session_frames = self._span_frames(path) or None
                 if header.has_audio:
                     session.central_audio_path = str(path)
-                    session.central_audio_samples = (header.num_frames * SAMPLES_PER_FRAME
-                                                     if header.num_frames else header.audio_samples)
+                    session.central_audio_samples = (frame_to_sample(session_frames) if session_frames
+                                                     else header.audio_samples)
                 break
         self.sessions.append(session)
 
@@ -320,8 +325,7 @@ class _Builder:
                     if header.has_audio:
                         entry.ego_audio_path = str(ego_path)
                         entry.ego_audio_offset = ego_sample_offset(info.central.uem_start, info.ego.uem_start)
-                        entry.ego_audio_samples = (header.num_frames * SAMPLES_PER_FRAME if header.num_frames
-                                                   else header.audio_samples)
+                        entry.ego_audio_samples = frame_to_sample(self._span_frames(ego_path))
             if not session.central_audio_path:
                 # without central_video.mp4 the audio comes from the central crops' own tracks
                 session.audio_tracks += (entry.tracks if options.view == "central"

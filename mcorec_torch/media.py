@@ -40,7 +40,15 @@ GRAY_LUT = np.clip(np.round((np.arange(256, dtype=np.float64) - 16.0) * 255.0 / 
 #: instead of seeking (decoding is cheaper than the GOP walk a seek costs).
 CONTINUE_WITHIN_FRAMES = 64
 
+#: When a seek lands past the wanted frame, seek again this many frames further back (then
+#: twice as many, ...): more than any B-frame reorder depth, so one retry normally suffices.
+SEEK_BACK_FRAMES = 16
+
 COLORS = ("rgb", "gray")
+
+#: Bump when :func:`decode_audio` changes what it returns: audio decoded by an older version
+#: and cached on disk is then decoded anew (2: channels averaged, not downmixed at +3 dB).
+AUDIO_DECODER_VERSION = 2
 
 #: Media objects a forked child inherited from its parent. They are kept referenced, never
 #: freed in the child: freeing FFmpeg contexts whose threads exist only in the parent can
@@ -125,6 +133,7 @@ class VideoReader:
         self._container.close()
 
     def _decode_from(self, frame_index: int) -> None:
+        """Seek to the keyframe at or before frame ``frame_index`` (by timestamp) and restart decoding."""
         target = frame_to_pts(max(frame_index, 0), self._time_base, self._origin)
         try:
             self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
@@ -132,6 +141,30 @@ class VideoReader:
             raise MCoRecDataError(self.path, f"cannot seek to frame {frame_index}: {exc}") from None
         self._frames = self._indexed_frames()
         self._pending = None
+
+    def _seek_before(self, first: int) -> None:
+        """Position the decoder so that the first frame it delivers is at or before ``first``.
+
+        A seek lands on a keyframe chosen by timestamp, and that keyframe can lie *after*
+        ``first``: in open-GOP streams the frames presented just before a keyframe are
+        decoded after it and reference the previous GOP, so after a seek to that keyframe the
+        decoder drops them; a keyframe's decoding time can also precede frames it is shown
+        after. Whenever the first delivered frame is past ``first``, seek again from further
+        back (16, 32, 64, ... frames before where it landed) until it is not, or until the
+        seek is at the start of the stream.
+        """
+        target, back = first, 0
+        while True:
+            self._decode_from(target)
+            item = self._next()
+            if item is None:
+                return
+            self._pending = item
+            landed = item[0]
+            if landed <= first or target <= 0:
+                return
+            back = max(2 * back, SEEK_BACK_FRAMES)
+            target = max(min(target, landed) - back, 0)
 
     def _indexed_frames(self) -> Iterator[Tuple[int, "av.VideoFrame"]]:
         last = None
@@ -152,54 +185,58 @@ class VideoReader:
             return item
         return next(self._frames, None)
 
+    def _collect(self, first: int, count: int, convert: Callable) -> Tuple[Optional[np.ndarray], int]:
+        """Decode on and keep frames ``[first, first + count)``; returns (frames, how many were filled)."""
+        stop = first + count
+        out: Optional[np.ndarray] = None
+        seen = np.zeros(count, dtype=bool)
+        while True:
+            item = self._next()
+            if item is None:
+                break
+            index, frame = item
+            if index < first:
+                continue
+            if index >= stop:
+                self._pending = item  # the next read may start here
+                break
+            image = convert(frame)
+            if out is None:
+                out = np.zeros((count,) + image.shape, dtype=np.uint8)
+            out[index - first] = image
+            seen[index - first] = True
+            if index == stop - 1:
+                break
+        self._next_index = stop
+        return out, int(seen.sum())
+
     def read(self, first: int, count: int, color: str = "rgb") -> np.ndarray:
-        """Frames ``[first, first + count)`` as uint8 ``[count, C, H, W]`` (C = 3 rgb, 1 gray)."""
+        """Frames ``[first, first + count)`` as uint8 ``[count, C, H, W]`` (C = 3 rgb, 1 gray).
+
+        Frame ``j`` is the ``j``-th presented frame (selected by presentation timestamp), so
+        every frame can be read from any position, including open-GOP leading B-frames.
+        """
         if color not in COLORS:
             raise ValueError(f"color must be one of {COLORS}, got {color!r}")
         if color == "rgb":
             convert: Callable = lambda f: frame_to_rgb(f, self._reformatter)  # noqa: E731
         else:
             convert = lambda f: frame_to_gray(f, self._reformatter)[None]  # noqa: E731
-        stop = first + count
         if count <= 0:
             return np.zeros((0, 3 if color == "rgb" else 1, self.height, self.width), np.uint8)
-        # Decode on from where the last read stopped when that is close; else seek to the
-        # keyframe before `first`; if that lands after `first` (a bad index), decode from 0.
-        starts = [first, 0]
+        # Decode on from where the last read stopped when that is close (no seek); else, or if
+        # that does not deliver every frame, seek to a keyframe before `first`.
         if self._frames is not None and self._next_index <= first <= self._next_index + CONTINUE_WITHIN_FRAMES:
-            starts.insert(0, None)
-        for start in starts:
-            if start is not None:
-                self._decode_from(start)
-            out: Optional[np.ndarray] = None
-            filled = 0
-            overshot = False
-            while True:
-                item = self._next()
-                if item is None:
-                    break
-                index, frame = item
-                if index < first:
-                    continue
-                if index >= stop:
-                    self._pending = item
-                    break
-                if filled == 0 and index > first:
-                    overshot = True
-                    break
-                image = convert(frame)
-                if out is None:
-                    out = np.empty((count,) + image.shape, dtype=np.uint8)
-                out[index - first] = image
-                filled += 1
-            self._next_index = stop
+            out, filled = self._collect(first, count, convert)
             if out is not None and filled == count:
                 return out
-            if not overshot:
-                break
+        self._seek_before(first)
+        out, filled = self._collect(first, count, convert)
+        if out is not None and filled == count:
+            return out
         self._frames = None
         raise MCoRecDataError(
-            self.path, f"frames {first}..{stop - 1} requested but only {filled} decoded "
+            self.path, f"frames {first}..{first + count - 1} requested but only {filled} decoded "
                        f"(the container holds fewer frames than the index expects)")
 
     @property
@@ -221,13 +258,22 @@ def _timeline_origin_seconds(container: "av.container.InputContainer") -> Fracti
     return Fraction(0)
 
 
+def _mono(frame: "av.AudioFrame") -> np.ndarray:
+    """Samples of a planar float frame as one float32 channel: the mean of its channels."""
+    planes = frame.to_ndarray()  # [channels, samples]
+    return planes[0] if planes.shape[0] == 1 else planes.mean(axis=0, dtype=np.float32)
+
+
 def decode_audio(path: PathLike, num_samples: Optional[int] = None) -> np.ndarray:
     """The whole audio track of ``path`` as float32 mono at 16 kHz; sample 0 is the time of the
     first video frame (of the file's time 0 when it has no video).
 
     Samples are placed by their timestamps (audio starting after the video is zero-filled in
-    front; audio before it, such as undiscarded encoder priming, is cut). ``num_samples``: cut or zero-pad to this length (AAC's end padding is not
-    trimmed by the decoder); ``None`` keeps what was decoded.
+    front; audio before it, such as undiscarded encoder priming, is cut). Other rates are
+    resampled to 16 kHz; several channels become one by averaging them (no gain: a signal
+    in both channels keeps its level, SPEC §2). Values are clipped to [-1, 1].
+    ``num_samples``: cut or zero-pad to this length (AAC's end padding is not trimmed by
+    the decoder); ``None`` keeps what was decoded.
     """
     path = os.fspath(path)
     with open_container(path) as container:
@@ -235,24 +281,24 @@ def decode_audio(path: PathLike, num_samples: Optional[int] = None) -> np.ndarra
             raise MCoRecDataError(path, "container has no audio stream")
         stream = container.streams.audio[0]
         stream.codec_context.thread_count = 1
+        # Resample to 16 kHz planar float keeping every channel, then average the channels:
+        # swresample's own downmix to mono weights each channel by 1/sqrt(2) (+3 dB on stereo).
         resampler = None
-        if stream.sample_rate != SAMPLE_RATE or stream.channels != 1:
-            resampler = av.AudioResampler(format="fltp", layout="mono", rate=SAMPLE_RATE)
+        decoded_format = stream.codec_context.format
+        if stream.sample_rate != SAMPLE_RATE or decoded_format is None or decoded_format.name != "fltp":
+            resampler = av.AudioResampler(format="fltp", layout=None, rate=SAMPLE_RATE)
         chunks = []
         first_sample: Optional[int] = None
         origin = _timeline_origin_seconds(container)
         try:
             for frame in container.decode(stream):
-                frames = resampler.resample(frame) if resampler is not None else [frame]
-                for piece in frames:
+                for piece in (resampler.resample(frame) if resampler is not None else [frame]):
                     if first_sample is None and piece.pts is not None:
                         seconds = Fraction(piece.pts) * Fraction(piece.time_base) - origin
                         first_sample = int(round(seconds * SAMPLE_RATE))
-                    array = piece.to_ndarray()
-                    chunks.append(array.reshape(-1) if array.shape[0] == 1 else array.mean(axis=0))
+                    chunks.append(_mono(piece))
             if resampler is not None:
-                for piece in resampler.resample(None):
-                    chunks.append(piece.to_ndarray().reshape(-1))
+                chunks.extend(_mono(piece) for piece in resampler.resample(None))
         except av.error.FFmpegError as exc:
             raise MCoRecDataError(path, f"audio decoding failed (truncated or corrupt?): {exc}") from None
     audio = np.concatenate(chunks).astype(np.float32, copy=False) if chunks else np.zeros(0, np.float32)
@@ -266,7 +312,8 @@ def decode_audio(path: PathLike, num_samples: Optional[int] = None) -> np.ndarra
             audio = audio[:num_samples]
         else:
             audio = np.concatenate([audio, np.zeros(num_samples - len(audio), np.float32)])
-    return np.ascontiguousarray(audio)
+    # SPEC §4 promises [-1, 1]: a lossy codec's ringing can overshoot a full-scale source
+    return np.clip(audio, -1.0, 1.0)
 
 
 def slice_padded(signal: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -337,8 +384,8 @@ class MediaPool:
         if self.audio_cache_dir is None:
             return decode_audio(path, num_samples)
         stat = os.stat(path)
-        digest = hashlib.sha1(f"{os.path.abspath(path)}|{stat.st_size}|{stat.st_mtime_ns}|{num_samples}"
-                              .encode()).hexdigest()
+        digest = hashlib.sha1(f"v{AUDIO_DECODER_VERSION}|{os.path.abspath(path)}|{stat.st_size}|"
+                              f"{stat.st_mtime_ns}|{num_samples}".encode()).hexdigest()
         cached = self.audio_cache_dir / f"{digest}.npy"
         if cached.is_file():
             try:

@@ -18,7 +18,10 @@ and ego videos keep their frame-index pixels).
 
 Files are written the way real ones are: H.264 (libx264 through PyAV, yuv420p, x264
 defaults: keyint 250, bframes 3, crf 23) with AAC audio (FFmpeg's native ``aac`` encoder,
-16 kHz mono) in mp4. Everything is deterministic from a seed.
+16 kHz mono) in mp4. Planned sessions also hold one open-GOP track (``encoding="open_gop"``)
+and 48 kHz stereo audio with different channels (``audio_format="stereo48k"``), and
+:func:`cut_by_stream_copy` makes an edit-list file as ``ffmpeg -ss T -c copy`` does.
+Everything is deterministic from a seed.
 
 Plans are plain dataclasses (:class:`SessionSpec` and friends) so tests can build edge
 cases by hand; :func:`plan_session` draws a realistic random plan, :func:`write_session`
@@ -64,6 +67,8 @@ __all__ = [
     "encode_frame_index", "decode_frame_index", "FRAME_INDEX_MAX",
     "central_audio", "lapel_audio", "ego_audio",
     "CENTRAL_SIZE", "EGO_SIZE", "FACE_SIZE", "LIP_SIZE", "CONTENTS", "SPEECH_VIDEO_OPTIONS",
+    "VIDEO_ENCODINGS", "OPEN_GOP_X264_PARAMS", "AUDIO_FORMATS", "STEREO_RATE", "stereo_channels",
+    "cut_by_stream_copy",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -85,6 +90,28 @@ CONTENTS: Tuple[str, ...] = ("index", "speech")
 #: per file (files are written in parallel): about 4x faster than the defaults on noisy crops.
 SPEECH_VIDEO_OPTIONS: Mapping[str, str] = types.MappingProxyType(
     {"preset": "ultrafast", "x264-params": "bframes=3:cabac=1", "threads": "1"})
+
+
+#: How a file's video is encoded: ``"default"`` (the session's libx264 options) or
+#: ``"open_gop"``: open GOPs with a B-pyramid of 8 B-frames and keyframes every 50 frames
+#: (:data:`OPEN_GOP_X264_PARAMS`, appended to the session's ``x264-params``, so it wins). The
+#: B-frames presented just before each keyframe are decoded after it and reference the
+#: previous GOP: a reader that seeks to that keyframe loses them.
+VIDEO_ENCODINGS: Tuple[str, ...] = ("default", "open_gop")
+OPEN_GOP_X264_PARAMS = "open-gop=1:b-pyramid=normal:bframes=8:keyint=50:min-keyint=50:scenecut=0"
+
+#: How a file's audio is written: ``"mono16k"`` (AAC, 16 kHz, mono) or ``"stereo48k"`` (AAC,
+#: 48 kHz, stereo, as phones and cameras record): the left channel is the signal plus an
+#: independent noise, the right the signal minus it, so the *mean* of the channels is the
+#: signal at its own level (SPEC §2); one channel alone, or a 1/sqrt(2) downmix, is not.
+AUDIO_FORMATS: Tuple[str, ...] = ("mono16k", "stereo48k")
+STEREO_RATE = 48000
+
+
+def _check_choice(name: str, value: str, allowed: Tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    return value
 
 
 def _check_content(content: str) -> str:
@@ -234,12 +261,20 @@ class TrackSpec:
     """One face track. ``frame_start``: first frame (central frames for central crops, ego
     frames for ego crops); the container holds exactly ``num_frames`` frames, frame ``j``
     showing index ``frame_start + j``. ``frame_end_written`` overrides the ``frame_end``
-    written to the track json (default: :attr:`written_frame_end`)."""
+    written to the track json (default: :attr:`written_frame_end`). ``encoding``
+    (:data:`VIDEO_ENCODINGS`) and ``audio_format`` (:data:`AUDIO_FORMATS`) say how its
+    face and lip files are written."""
 
     index: int
     frame_start: int
     num_frames: int
     frame_end_written: Optional[int] = None
+    encoding: str = "default"      # one of VIDEO_ENCODINGS
+    audio_format: str = "mono16k"  # one of AUDIO_FORMATS
+
+    def __post_init__(self) -> None:
+        _check_choice("encoding", self.encoding, VIDEO_ENCODINGS)
+        _check_choice("audio_format", self.audio_format, AUDIO_FORMATS)
 
     @property
     def frame_stop(self) -> int:
@@ -273,12 +308,17 @@ class EgoSpec:
     """A speaker's phone recording (train split), on the ego timeline.
 
     ``uem_start`` / ``uem_end``: ego UEM in seconds (ms resolution); the ego video holds
-    ``num_frames`` frames; ``tracks`` are ego-frame tracks of ``ego_crops``."""
+    ``num_frames`` frames; ``tracks`` are ego-frame tracks of ``ego_crops``;
+    ``audio_format``: how the ego video's audio is written (:data:`AUDIO_FORMATS`)."""
 
     uem_start: float
     uem_end: float
     num_frames: int
     tracks: List[TrackSpec] = field(default_factory=list)
+    audio_format: str = "mono16k"  # of ego_video.mp4 (the lapel mic): one of AUDIO_FORMATS
+
+    def __post_init__(self) -> None:
+        _check_choice("audio_format", self.audio_format, AUDIO_FORMATS)
 
 
 @dataclass
@@ -356,9 +396,9 @@ _FIR_TAPS = 129
 _NOISE_STD = 0.07  # peak stays well under 0.5 for any session length used here
 
 
-def _lowpass_fir(cutoff_hz: float = 4000.0, taps: int = _FIR_TAPS) -> np.ndarray:
+def _lowpass_fir(cutoff_hz: float = 4000.0, taps: int = _FIR_TAPS, rate: int = SAMPLE_RATE) -> np.ndarray:
     n = np.arange(taps) - (taps - 1) / 2.0
-    h = 2.0 * cutoff_hz / SAMPLE_RATE * np.sinc(2.0 * cutoff_hz / SAMPLE_RATE * n)
+    h = 2.0 * cutoff_hz / rate * np.sinc(2.0 * cutoff_hz / rate * n)
     h *= np.hamming(taps)
     return h / h.sum()
 
@@ -674,6 +714,10 @@ def plan_session(name: str, seed: int, *, num_frames: int = DEFAULT_NUM_FRAMES,
     number of frames) after the central one and stops before the session end (odd
     speakers: before their central UEM end, so some ego requests fall outside it).
 
+    Files as real recordings have them: the last speaker's first track is open-GOP
+    (``encoding="open_gop"``); speaker 0's first track, and with ``ego`` its phone video, have
+    48 kHz stereo audio with different channels (``audio_format="stereo48k"``).
+
     ``content="speech"``: the same plan (timings, tracks, ego), with cue texts that fit
     their durations (:func:`.synthetic_speech.assign_speech_texts`).
     """
@@ -697,6 +741,12 @@ def plan_session(name: str, seed: int, *, num_frames: int = DEFAULT_NUM_FRAMES,
             name=f"spk_{i}", conversation=i * num_conversations // num_speakers,
             uem_start=uem_start_ms / 1000.0, uem_end=uem_end_ms / 1000.0,
             tracks=tracks, cues=cues, ego=ego_spec))
+    # Real-world encodings (SPEC §2): one open-GOP track, one stereo 48 kHz track (the speaker's
+    # own, so it is the one read for audio without central_video.mp4) and a stereo phone.
+    speakers[-1].tracks[0].encoding = "open_gop"
+    speakers[0].tracks[0].audio_format = "stereo48k"
+    if speakers[0].ego is not None:
+        speakers[0].ego.audio_format = "stereo48k"
     spec = SessionSpec(name=name, num_frames=num_frames, speakers=speakers, seed=int(seed))
     if content == "speech":
         from . import synthetic_speech
@@ -739,46 +789,100 @@ def _write_json(path: Path, obj: Any, *, indent: Optional[int] = 2) -> None:
         handle.write("\n")
 
 
-def _write_av(path: Path, indices: Sequence[int], size: Tuple[int, int],
-              audio: Optional[np.ndarray], video_options: Optional[Mapping[str, str]],
-              render: Optional[Callable[[int], np.ndarray]] = None) -> None:
-    """An mp4 with an H.264 stream whose frame ``j`` shows ``indices[j]`` (gray in yuv420p,
-    U = V = 128, constant 25 fps, pts = j) and an AAC 16 kHz mono stream of ``audio``
-    (pts in samples, 1024-sample frames), interleaved as a recorder would. ``render``:
-    ``render(indices[j])`` gives frame ``j``'s full-range gray image instead of
-    :func:`encode_frame_index`."""
+@dataclass
+class _MediaJob:
+    """One mp4 to write: frame ``j`` shows ``indices[j]`` (or ``render(indices[j])``), with
+    ``audio`` (16 kHz mono float32, or None) written as ``audio_format``."""
+
+    path: Path
+    indices: Sequence[int]
+    size: Tuple[int, int]
+    audio: Optional[np.ndarray]
+    render: Optional[Callable[[int], np.ndarray]] = None
+    encoding: str = "default"
+    audio_format: str = "mono16k"
+    stereo_seed: Tuple[int, ...] = ()
+
+    @property
+    def cost(self) -> int:
+        return len(self.indices) * self.size[0] * self.size[1]
+
+
+def _upsample(signal: np.ndarray, factor: int) -> np.ndarray:
+    """``signal`` (band-limited well below 8 kHz at 16 kHz) at ``factor`` times the rate:
+    zero-stuffing and a linear-phase low-pass, so sample ``k`` lands on sample ``factor * k``."""
+    stuffed = np.zeros(len(signal) * factor, dtype=np.float64)
+    stuffed[::factor] = signal
+    h = _lowpass_fir(SAMPLE_RATE / 2 * 0.9, _FIR_TAPS * factor, rate=SAMPLE_RATE * factor) * factor
+    return np.convolve(stuffed, h, mode="same")
+
+
+def stereo_channels(signal: np.ndarray, seed_words: Tuple[int, ...]) -> np.ndarray:
+    """The ``"stereo48k"`` form of a 16 kHz ``signal``: float32 ``[2, 3 * len(signal)]`` at
+    48 kHz, left ``x + d``, right ``x - d`` with ``d`` an independent band-limited noise
+    (from ``seed_words``), so the mean of the channels is ``signal`` at its own level."""
+    factor = STEREO_RATE // SAMPLE_RATE
+    x = _upsample(np.asarray(signal, dtype=np.float64), factor)
+    d = _upsample(_noise(seed_words, len(signal)).astype(np.float64), factor)
+    return np.clip(np.stack([x + d, x - d]), -1.0, 1.0).astype(np.float32)
+
+
+def _video_options(options: Optional[Mapping[str, str]], encoding: str) -> Dict[str, str]:
+    """libx264 options of one file: the session's, with the ``encoding``'s x264-params last."""
+    merged = {str(k): str(v) for k, v in dict(options or {}).items()}
+    if _check_choice("encoding", encoding, VIDEO_ENCODINGS) == "open_gop":
+        params = merged.get("x264-params")
+        merged["x264-params"] = f"{params}:{OPEN_GOP_X264_PARAMS}" if params else OPEN_GOP_X264_PARAMS
+    return merged
+
+
+def _write_av(job: _MediaJob, video_options: Optional[Mapping[str, str]]) -> None:
+    """An mp4 with an H.264 stream whose frame ``j`` shows ``job.indices[j]`` (gray in yuv420p,
+    U = V = 128, constant 25 fps, pts = j) and an AAC stream of ``job.audio`` (16 kHz mono, or
+    48 kHz stereo by :func:`stereo_channels`; pts in samples, 1024-sample frames), interleaved
+    as a recorder would. ``job.render(index)`` gives a frame's full-range gray image instead
+    of :func:`encode_frame_index`."""
     import av  # local: importing the package does not need PyAV
 
-    height, width = size
-    path.parent.mkdir(parents=True, exist_ok=True)
-    container = av.open(os.fspath(path), mode="w")
+    height, width = job.size
+    render = job.render
+    job.path.parent.mkdir(parents=True, exist_ok=True)
+    container = av.open(os.fspath(job.path), mode="w")
     try:
         vstream = container.add_stream("libx264", rate=FPS)
         vstream.width, vstream.height, vstream.pix_fmt = width, height, "yuv420p"
-        vstream.options = {str(k): str(v) for k, v in dict(video_options or {}).items()}
+        vstream.options = _video_options(video_options, job.encoding)
         astream = None
+        audio = job.audio
+        rate, layout = SAMPLE_RATE, "mono"
         if audio is not None:
-            astream = container.add_stream("aac", rate=SAMPLE_RATE)
-            astream.layout = "mono"
+            if _check_choice("audio_format", job.audio_format, AUDIO_FORMATS) == "stereo48k":
+                rate, layout = STEREO_RATE, "stereo"
+                audio = stereo_channels(audio, job.stereo_seed)
+            else:
+                audio = np.asarray(audio, dtype=np.float32)[None, :]
+            astream = container.add_stream("aac", rate=rate)
+            astream.layout = layout
             astream.options = {"aac_coder": "fast"}  # FFmpeg's native encoder, 2x faster coder
         audio_pos = 0
-        audio_tb = fractions.Fraction(1, SAMPLE_RATE)
+        audio_tb = fractions.Fraction(1, rate)
         buffer = np.empty((height * 3 // 2, width), dtype=np.uint8)
         buffer[height:] = 128
 
-        def push_audio(until: int) -> None:
+        def push_audio(until_16k: int) -> None:
             nonlocal audio_pos
-            while astream is not None and audio_pos < min(until, len(audio)):
-                chunk = np.ascontiguousarray(audio[audio_pos: audio_pos + 1024], dtype=np.float32)
-                aframe = av.AudioFrame.from_ndarray(chunk[None, :], format="fltp", layout="mono")
-                aframe.sample_rate = SAMPLE_RATE
+            until = until_16k * rate // SAMPLE_RATE
+            while astream is not None and audio_pos < min(until, audio.shape[1]):
+                chunk = np.ascontiguousarray(audio[:, audio_pos: audio_pos + 1024], dtype=np.float32)
+                aframe = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
+                aframe.sample_rate = rate
                 aframe.time_base = audio_tb
                 aframe.pts = audio_pos
                 for packet in astream.encode(aframe):
                     container.mux(packet)
-                audio_pos += len(chunk)
+                audio_pos += chunk.shape[1]
 
-        for j, index in enumerate(indices):
+        for j, index in enumerate(job.indices):
             gray = (encode_frame_index(int(index), height, width) if render is None
                     else render(int(index)))
             np.take(_GRAY_TO_LUMA, gray, out=buffer[:height])
@@ -790,30 +894,68 @@ def _write_av(path: Path, indices: Sequence[int], size: Tuple[int, int],
         for packet in vstream.encode():
             container.mux(packet)
         if astream is not None:
-            push_audio(len(audio))
+            push_audio(audio.shape[1] * SAMPLE_RATE // rate)
             for packet in astream.encode():
                 container.mux(packet)
     finally:
         container.close()
 
 
-def _run_jobs(jobs: Sequence[Tuple[Any, ...]], video_options: Optional[Mapping[str, str]],
+def _run_jobs(jobs: Sequence[_MediaJob], video_options: Optional[Mapping[str, str]],
               workers: Optional[int]) -> None:
     if workers is None:
         workers = min(4, os.cpu_count() or 1)
     # Longest first, so the pool does not end on one long file.
-    jobs = sorted(jobs, key=lambda job: -len(job[1]) * job[2][0] * job[2][1])
+    jobs = sorted(jobs, key=lambda job: -job.cost)
     if workers <= 1 or len(jobs) <= 1:
-        for path, indices, size, audio, render in jobs:
-            _write_av(path, indices, size, audio, video_options, render)
+        for job in jobs:
+            _write_av(job, video_options)
         return
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=int(workers)) as pool:
-        futures = [pool.submit(_write_av, path, indices, size, audio, video_options, render)
-                   for path, indices, size, audio, render in jobs]
+        futures = [pool.submit(_write_av, job, video_options) for job in jobs]
         for future in futures:
             future.result()
+
+
+def cut_by_stream_copy(source: PathLike, target: PathLike, first_frame: int) -> int:
+    """Write ``target`` as ``ffmpeg -ss T -i source -c copy target`` does (``T`` = ``first_frame``
+    / 25 s): no re-encoding, so the packets from the keyframe at or before ``first_frame``
+    are kept and an mp4 edit list hides the ones before it (their timestamps become
+    negative). The header then counts more frames than are presented. Audio packets are
+    cut the same way, keeping one 1024-sample packet of pre-roll. Returns how many video
+    packets the edit list hides."""
+    import av  # local: importing the package does not need PyAV
+
+    with av.open(os.fspath(source)) as probe:
+        video = probe.streams.video[0]
+        cut_pts = int(fractions.Fraction(int(first_frame), FPS) / fractions.Fraction(video.time_base))
+        key_pts = [p.pts for p in probe.demux(video) if p.size and p.is_keyframe and p.pts <= cut_pts]
+    if not key_pts:
+        raise ValueError(f"{source}: no keyframe at or before frame {first_frame}")
+    keep_from = max(key_pts)
+    hidden = 0
+    with av.open(os.fspath(source)) as inp, av.open(os.fspath(target), mode="w") as out:
+        copies = {s.index: out.add_stream_from_template(s) for s in inp.streams if s.type in ("video", "audio")}
+        for packet in inp.demux(*[inp.streams[i] for i in copies]):
+            if not packet.size or packet.pts is None:
+                continue
+            stream = packet.stream
+            if stream.type == "video":
+                if packet.pts < keep_from:
+                    continue
+                shift = cut_pts
+                hidden += packet.pts < cut_pts
+            else:
+                shift = int(fractions.Fraction(int(first_frame), FPS) / fractions.Fraction(stream.time_base))
+                if packet.pts + (packet.duration or 1024) <= shift - 1024:
+                    continue
+            packet.pts -= shift
+            packet.dts -= shift
+            packet.stream = copies[stream.index]
+            out.mux(packet)
+    return hidden
 
 
 def _bbox(frame: int, slot: int, slots: int, size: Tuple[int, int]) -> Dict[str, int]:
@@ -870,7 +1012,7 @@ def write_session(spec: SessionSpec, split_dir: PathLike, *, central_video: bool
     follow the transcript (:mod:`.synthetic_speech`); the central and ego videos keep their
     frame-index pixels.
     """
-    jobs: List[Tuple[Any, ...]] = []  # (path, indices, size, audio, render) for _write_av
+    jobs: List[_MediaJob] = []
     speech = _check_content(spec.content) == "speech"
     if video_options is None and speech:
         video_options = SPEECH_VIDEO_OPTIONS
@@ -893,8 +1035,8 @@ def write_session(spec: SessionSpec, split_dir: PathLike, *, central_video: bool
     n_spk = len(spec.speakers)
 
     if central_video:
-        jobs.append((session_dir / "central_video.mp4", range(spec.num_frames), CENTRAL_SIZE,
-                     central_audio(spec, 0, spec.num_samples), None))
+        jobs.append(_MediaJob(session_dir / "central_video.mp4", range(spec.num_frames), CENTRAL_SIZE,
+                              central_audio(spec, 0, spec.num_samples)))
 
     metadata: Dict[str, Any] = {}
     for slot, spk in enumerate(spec.speakers):
@@ -911,16 +1053,18 @@ def write_session(spec: SessionSpec, split_dir: PathLike, *, central_video: bool
             frames = range(track.frame_start, track.frame_stop)
             audio = central_audio(spec, track.frame_start * SAMPLES_PER_FRAME,
                                   track.frame_stop * SAMPLES_PER_FRAME)
-            jobs.append((session_dir / f"{base}.mp4", frames, FACE_SIZE, audio,
-                         renderer(spk.name, FACE_SIZE, "central")))
+            formats = dict(encoding=track.encoding, audio_format=track.audio_format,
+                           stereo_seed=_seed_words(spec.seed, "stereo", spk.name, "central", track.index))
+            jobs.append(_MediaJob(session_dir / f"{base}.mp4", frames, FACE_SIZE, audio,
+                                  renderer(spk.name, FACE_SIZE, "central"), **formats))
             _write_json(session_dir / f"{base}.json", _track_json(track))
             _write_json(session_dir / f"{base}_bbox.json",
                         {str(f): _bbox(f, slot, n_spk, CENTRAL_SIZE) for f in frames}, indent=None)
             entry = {"video": f"{base}.mp4", "crop_metadata": f"{base}.json",
                      "bbox": f"{base}_bbox.json"}
             if lip:
-                jobs.append((session_dir / f"{base}_lip.av.mp4", frames, LIP_SIZE, audio,
-                             renderer(spk.name, LIP_SIZE, "central")))
+                jobs.append(_MediaJob(session_dir / f"{base}_lip.av.mp4", frames, LIP_SIZE, audio,
+                                      renderer(spk.name, LIP_SIZE, "central"), **formats))
                 _write_json(session_dir / f"{base}_asd.json", _asd_scores(spec, spk, track),
                             indent=None)
                 entry["lip"] = f"{base}_lip.av.mp4"
@@ -936,8 +1080,10 @@ def write_session(spec: SessionSpec, split_dir: PathLike, *, central_video: bool
             egospec = spk.ego
             d = spk.ego_sample_offset
             ego_len = egospec.num_frames * SAMPLES_PER_FRAME
-            jobs.append((session_dir / f"{spk_rel}/ego_video.mp4", range(egospec.num_frames),
-                         EGO_SIZE, lapel_audio(spec, spk.name, d, d + ego_len), None))
+            jobs.append(_MediaJob(session_dir / f"{spk_rel}/ego_video.mp4", range(egospec.num_frames),
+                                  EGO_SIZE, lapel_audio(spec, spk.name, d, d + ego_len),
+                                  audio_format=egospec.audio_format,
+                                  stereo_seed=_seed_words(spec.seed, "stereo", spk.name, "ego_video")))
             ego_crops = []
             for track in egospec.tracks:
                 if (track.num_frames <= 0 or track.frame_start < 0
@@ -949,8 +1095,10 @@ def write_session(spec: SessionSpec, split_dir: PathLike, *, central_video: bool
                 frames = range(track.frame_start, track.frame_stop)
                 audio = lapel_audio(spec, spk.name, track.frame_start * SAMPLES_PER_FRAME + d,
                                     track.frame_stop * SAMPLES_PER_FRAME + d)
-                jobs.append((session_dir / f"{base}.mp4", frames, FACE_SIZE, audio,
-                             renderer(spk.name, FACE_SIZE, "ego")))
+                jobs.append(_MediaJob(session_dir / f"{base}.mp4", frames, FACE_SIZE, audio,
+                                      renderer(spk.name, FACE_SIZE, "ego"), encoding=track.encoding,
+                                      audio_format=track.audio_format,
+                                      stereo_seed=_seed_words(spec.seed, "stereo", spk.name, "ego", track.index)))
                 _write_json(session_dir / f"{base}.json", _track_json(track))
                 _write_json(session_dir / f"{base}_bbox.json",
                             {str(f): _bbox(f, 0, 1, EGO_SIZE) for f in frames}, indent=None)

@@ -29,11 +29,26 @@ def audio_lag(decoded: np.ndarray, reference: np.ndarray, max_lag: int = 320) ->
     return best_lag
 
 
+def gain_db(decoded: np.ndarray, reference: np.ndarray) -> float:
+    """Level of ``decoded`` against ``reference`` in dB (RMS ratio); 0 means the same level."""
+    decoded = np.asarray(decoded, dtype=np.float64)
+    reference = np.asarray(reference, dtype=np.float64)
+    n = min(len(decoded), len(reference))
+    ref_power = float(np.mean(reference[:n] ** 2)) if n else 0.0
+    power = float(np.mean(decoded[:n] ** 2)) if n else 0.0
+    if ref_power == 0.0:
+        return 0.0 if power == 0.0 else float("inf")
+    if power == 0.0:
+        return float("-inf")
+    return 10.0 * float(np.log10(power / ref_power))
+
+
 def check_sample(sample: Dict, decode_index: Callable[[np.ndarray], int],
                  reference_audio: Optional[np.ndarray] = None, view_start: Optional[int] = None,
-                 max_lag_error: int = 16) -> List[str]:
+                 max_lag_error: int = 16, max_gain_db: float = 1.0) -> List[str]:
     """Problems with one sample: frame indices vs ``F0..F1-1`` (or ``view_start..``), padding
-    frames not zero, audio length, audio lag vs ``reference_audio`` (same sample range)."""
+    frames not zero, audio length, audio lag (samples) and level (dB, RMS) vs
+    ``reference_audio`` (same sample range)."""
     problems = []
     video = sample["video"]
     mask = sample["video_mask"]
@@ -60,4 +75,7 @@ def check_sample(sample: Dict, decode_index: Callable[[np.ndarray], int],
         lag = audio_lag(audio, reference_audio)
         if abs(lag) > max_lag_error:
             problems.append(f"{sample['id']}: audio is {lag} samples off")
+        gain = gain_db(audio, reference_audio)
+        if abs(gain) > max_gain_db:
+            problems.append(f"{sample['id']}: audio level is {gain:+.1f} dB off")
     return problems

@@ -37,3 +37,4 @@ def test_demo_runs_end_to_end_and_verifies(tmp_path):
                              "--sessions", "1"], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "verified:" in result.stdout and "TOTAL" in result.stdout and "batch 0: video (4," in result.stdout
+    assert "an open-GOP track" in result.stdout and "without central_video.mp4" in result.stdout

@@ -122,9 +122,9 @@ def test_frame_count_comes_from_the_container_and_is_cached(edge_split, tmp_path
     MCoRecDataset(edge_split, cache_dir=tmp_path)
     headers = json.loads((tmp_path / "headers.json").read_text())
     entry = next(v for k, v in headers.items() if k.endswith("spk_0/central_crops/track_02_lip.av.mp4"))
-    assert entry["counted_frames"] == 100 and entry["header"]["num_frames"] == 100
+    assert entry["presented_frames"] == 100 and entry["header"]["num_frames"] == 100
     untouched = next(v for k, v in headers.items() if k.endswith("spk_0/central_crops/track_00_lip.av.mp4"))
-    assert "counted_frames" not in untouched  # header agreed with the json to within one frame
+    assert "presented_frames" not in untouched  # header agreed with the json to within one frame
 
 
 def test_index_cache_is_reused_and_invalidated(edge_split, tmp_path, monkeypatch):

@@ -39,14 +39,27 @@ def decode_video(path, rgb_stride=1):
     return header_frames, rows
 
 
-def decode_audio(path):
-    """(samples float32, first frame pts, header duration in samples)."""
+def decode_audio(path, audio_format="mono16k"):
+    """(samples float32 at 16 kHz, first frame pts in 16 kHz samples, header duration in 16 kHz
+    samples). A ``"stereo48k"`` file must hold two different channels at 48 kHz; their mean,
+    taken at every third sample (the content is band-limited far below 8 kHz), is returned."""
     with av.open(str(path)) as container:
         stream = container.streams.audio[0]
-        assert stream.sample_rate == 16000 and stream.codec_context.channels == 1
+        channels = 1 if audio_format == "mono16k" else 2
+        rate = 16000 if audio_format == "mono16k" else 48000
+        assert stream.sample_rate == rate and stream.codec_context.channels == channels
         frames = list(container.decode(stream))
         duration = stream.duration
-    return np.concatenate([f.to_ndarray()[0] for f in frames]), frames[0].pts, duration
+    planes = np.concatenate([f.to_ndarray() for f in frames], axis=1)
+    step = rate // 16000
+    if channels == 2:
+        left, right = planes
+        assert np.corrcoef(left, right)[0, 1] < 0.5  # the channels differ
+        mean = planes.mean(axis=0)
+        # one channel alone is louder than the mean by ~3 dB: a reader must average
+        assert 10 * np.log10(np.mean(left ** 2) / np.mean(mean ** 2)) > 2
+        return mean[::step], frames[0].pts // step, duration // step
+    return planes[0], frames[0].pts, duration
 
 
 def best_lag(decoded, reference, max_lag=64):
@@ -58,12 +71,14 @@ def best_lag(decoded, reference, max_lag=64):
     return max(scores, key=scores.get)
 
 
-def check_audio(path, reference):
-    decoded, first_pts, duration = decode_audio(path)
+def check_audio(path, reference, audio_format="mono16k"):
+    decoded, first_pts, duration = decode_audio(path, audio_format)
     assert first_pts == 0
     assert duration == len(reference)  # the header knows the written length
-    # AAC pads the last frame: the decoder returns the length rounded up to 1024.
-    assert len(decoded) == -(-len(reference) // 1024) * 1024
+    # AAC pads the last frame: the decoder returns the length rounded up to 1024 (at its rate).
+    step = 1 if audio_format == "mono16k" else 3
+    padded = -(-len(reference) * step // 1024) * 1024
+    assert len(decoded) == -(-padded // step)
     assert abs(best_lag(decoded, reference)) <= 16
     assert best_lag(decoded, reference) == 0
     err = decoded[: len(reference)] - reference
@@ -313,8 +328,10 @@ def test_crop_audio_is_the_central_mic_at_lag_zero(dev_split):
         for track in spk.tracks:
             reference = S.central_audio(spec, track.frame_start * 640, track.frame_stop * 640)
             base = root / spec.name / "speakers" / spk.name / "central_crops"
-            check_audio(base / f"{track.name}.mp4", reference)
-            check_audio(base / f"{track.name}_lip.av.mp4", reference)
+            check_audio(base / f"{track.name}.mp4", reference, track.audio_format)
+            check_audio(base / f"{track.name}_lip.av.mp4", reference, track.audio_format)
+    # one track of each session is written as 48 kHz stereo (real cameras and phones)
+    assert [t.audio_format for t in spec.speakers[0].tracks][0] == "stereo48k"
 
 
 # --------------------------------------------------------------------------- the train split
@@ -340,8 +357,8 @@ def test_train_split_ego(train_split):
         check_frames(video, 0, ego.num_frames)
         reference = S.lapel_audio(spec, spk.name, d, d + ego.num_frames * 640)
         assert np.array_equal(reference, S.ego_audio(spec, spk.name, 0, ego.num_frames * 640))
-        check_audio(video, reference)
-        decoded, _, _ = decode_audio(video)
+        check_audio(video, reference, ego.audio_format)
+        decoded, _, _ = decode_audio(video, ego.audio_format)
         assert best_lag(decoded, S.lapel_audio(spec, spk.name, 0, len(reference))) != 0
         # Ego requests past the recording are zeros.
         assert np.all(S.ego_audio(spec, spk.name, ego.num_frames * 640 - 10,
@@ -356,7 +373,8 @@ def test_train_split_ego(train_split):
                          rgb_stride=5)
             check_audio(session / crop["video"],
                         S.lapel_audio(spec, spk.name, track.frame_start * 640 + d,
-                                      track.frame_stop * 640 + d))
+                                      track.frame_stop * 640 + d), track.audio_format)
+    assert spec.speakers[0].ego.audio_format == "stereo48k"  # a phone's 48 kHz stereo
 
 
 # --------------------------------------------------------------------------- hand-built specs

@@ -18,30 +18,35 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def _mirror_without_central_videos(split_dir: Path, target: Path) -> Path:
+    """``target`` as the ``*_without_central_videos`` download of ``split_dir``: every file
+    linked except ``central_video.mp4``, so the audio comes from the crops' own tracks."""
+    import os
+
+    for folder, _, files in os.walk(split_dir):
+        for name in files:
+            if name == "central_video.mp4":
+                continue
+            source = Path(folder) / name
+            link = target / source.relative_to(split_dir)
+            link.parent.mkdir(parents=True, exist_ok=True)
+            if not link.exists():
+                link.symlink_to(source.resolve())
+    return target
+
+
+def _verify(dataset, specs: dict, workers: int, batch_size: int, show_batches: bool) -> tuple:
+    """Load every segment through a DataLoader; returns (problems, segments, frames, padding frames)."""
     from torch.utils.data import DataLoader
 
-    from .. import MCoRecDataset, collate, synthetic
+    from .. import collate, synthetic
     from ..timeline import frame_to_sample
     from ..verify import check_sample
 
-    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="mcorec-demo-"))
-    split_dir = out / "dev"
-    started = time.perf_counter()
-    specs = {spec.name: spec for spec in synthetic.make_split(split_dir, "dev", num_sessions=args.sessions, seed=0)}
-    print(f"wrote {len(specs)} synthetic sessions to {split_dir} in {time.perf_counter() - started:.1f} s")
-
-    started = time.perf_counter()
-    dataset = MCoRecDataset(split_dir, crops=args.crops, color=args.color, audio="central", cache_dir=out / "cache")
-    print(f"indexed {len(dataset)} segments in {time.perf_counter() - started:.2f} s\n")
-    print(dataset.report().format())
-    print()
-
-    loader = DataLoader(dataset, batch_size=args.batch_size, num_workers=args.workers, collate_fn=collate)
+    loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers, collate_fn=collate)
     problems, segments, frames, padded = [], 0, 0, 0
-    started = time.perf_counter()
     for number, batch in enumerate(loader):
-        if number < 3:
+        if show_batches and number < 3:
             print(f"batch {number}: video {tuple(batch['video'].shape)} {batch['video'].dtype}, "
                   f"audio {tuple(batch['audio'].shape)}, video_lengths {batch['video_lengths'].tolist()}, "
                   f"text[0] {batch['text'][0]!r}")
@@ -58,13 +63,50 @@ def run(args: argparse.Namespace) -> int:
             segments += 1
             frames += t
             padded += int((~sample["video_mask"]).sum())
+    return problems, segments, frames, padded
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import MCoRecDataset, synthetic
+
+    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="mcorec-demo-"))
+    split_dir = out / "dev"
+    started = time.perf_counter()
+    specs = {spec.name: spec for spec in synthetic.make_split(split_dir, "dev", num_sessions=args.sessions, seed=0)}
+    print(f"wrote {len(specs)} synthetic sessions to {split_dir} in {time.perf_counter() - started:.1f} s")
+    first = next(iter(specs.values()))
+    open_gop = next(f"{spk.name}/{t.name}" for spk in first.speakers for t in spk.tracks if t.encoding == "open_gop")
+    stereo = next(f"{spk.name}/{t.name}" for spk in first.speakers for t in spk.tracks if t.audio_format == "stereo48k")
+    print(f"real-world encodings in each session: an open-GOP track ({open_gop}), "
+          f"a 48 kHz stereo track ({stereo})")
+
+    started = time.perf_counter()
+    dataset = MCoRecDataset(split_dir, crops=args.crops, color=args.color, audio="central", cache_dir=out / "cache")
+    print(f"indexed {len(dataset)} segments in {time.perf_counter() - started:.2f} s\n")
+    print(dataset.report().format())
+    print()
+
+    started = time.perf_counter()
+    problems, segments, frames, padded = _verify(dataset, specs, args.workers, args.batch_size, True)
     seconds = time.perf_counter() - started
     print(f"\nloaded {segments} segments ({frames} frames) with {args.workers} workers in {seconds:.1f} s")
+    expected = len(dataset)
+
+    # The same split as the *_without_central_videos download: audio from the crops' own tracks.
+    mirror = _mirror_without_central_videos(split_dir, out / "dev_without_central_videos")
+    crop_audio = MCoRecDataset(mirror, crops=args.crops, color=args.color, audio="central", cache_dir=out / "cache")
+    more = _verify(crop_audio, specs, args.workers, args.batch_size, False)
+    print(f"loaded {more[1]} segments again without central_video.mp4 (audio from the crops' tracks)")
+    expected += len(crop_audio)
+    problems, segments, frames, padded = (problems + more[0], segments + more[1], frames + more[2],
+                                          padded + more[3])
+
     for problem in problems[:20]:
         print(f"MISMATCH {problem}")
-    if problems or segments != len(dataset):
-        print(f"FAILED: {len(problems)} problem(s); {segments} of {len(dataset)} segments loaded")
+    if problems or segments != expected:
+        print(f"FAILED: {len(problems)} problem(s); {segments} of {expected} segments loaded")
         return 1
     print(f"verified: {segments} segments, {frames - padded} frame indices read from the pixels equal "
-          f"F0..F1-1, {padded} padding frames are zero and masked, every audio is 640*T samples at lag 0 (±16)")
+          f"F0..F1-1, {padded} padding frames are zero and masked, every audio is 640*T samples at "
+          f"lag 0 (±16) and at the source's level (±1 dB), from central_video.mp4 and from the crops")
     return 0
