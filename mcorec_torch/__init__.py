@@ -1,17 +1,42 @@
-"""mcorec_torch: frame-exact MCoRec (CHiME-9 Task 1) audio-visual segments for PyTorch."""
-from .collate import Collator, collate
-from .dataset import MCoRecDataset
+"""mcorec_torch: frame-exact MCoRec (CHiME-9 Task 1) audio-visual segments for PyTorch.
+
+The public names below are imported on first use, so that ``mcorec_torch.corpus`` and
+``mcorec_torch.index`` (and the ``check`` and ``index`` commands) start without importing
+torch. See ``docs/architecture.md`` for the layers.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from .errors import MCoRecDataError
-from .samplers import BucketBatchSampler
 from .timeline import FPS, SAMPLE_RATE, SAMPLES_PER_FRAME
 
-__all__ = ["MCoRecDataset", "collate", "Collator", "BucketBatchSampler", "MCoRecDataError", "FPS", "SAMPLE_RATE",
-           "SAMPLES_PER_FRAME", "Tokenizer"]
 __version__ = "0.1.0"
 
+#: Public name -> the module that defines it.
+_PUBLIC = {
+    "MCoRecDataset": "mcorec_torch.data.dataset",
+    "collate": "mcorec_torch.data.collate",
+    "Collator": "mcorec_torch.data.collate",
+    "BucketBatchSampler": "mcorec_torch.data.samplers",
+    "SegmentReader": "mcorec_torch.data.reader",
+    "DatasetOptions": "mcorec_torch.index.options",
+    "Tokenizer": "mcorec_torch.text.tokenizer",
+}
 
-def __getattr__(name: str):
-    if name == "Tokenizer":  # sentencepiece is imported only when a tokenizer is wanted
-        from .tokenizer import Tokenizer
-        return Tokenizer
-    raise AttributeError(f"module 'mcorec_torch' has no attribute {name!r}")
+__all__ = ["MCoRecDataset", "collate", "Collator", "BucketBatchSampler", "SegmentReader", "DatasetOptions",
+           "MCoRecDataError", "FPS", "SAMPLE_RATE", "SAMPLES_PER_FRAME", "Tokenizer"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mcorec_torch' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_PUBLIC))

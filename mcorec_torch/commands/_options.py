@@ -1,26 +1,50 @@
-"""Command-line options shared by subcommands that build a dataset."""
+"""The SPEC §4 options as command-line flags, derived from :class:`~mcorec_torch.index.DatasetOptions`
+so that every subcommand that reads segments takes the same flags with the same defaults."""
 from __future__ import annotations
 
 import argparse
+from typing import Any, Dict, Optional
 
-from ..index import AUDIO_SOURCES, CROPS, MISSING_VIDEO, VIEWS
+from ..index.options import DatasetOptions, option_fields
 
-
-def add_dataset_options(parser: argparse.ArgumentParser) -> None:
-    """The SPEC §4 segment options as ``--crops``, ``--view``, ... flags."""
-    parser.add_argument("--crops", choices=CROPS, default="lip")
-    parser.add_argument("--view", choices=VIEWS, default="central")
-    parser.add_argument("--audio", choices=AUDIO_SOURCES, default="central")
-    parser.add_argument("--missing-video", choices=MISSING_VIDEO, default="pad")
-    parser.add_argument("--min-video-coverage", type=float, default=0.5, metavar="FRACTION")
-    parser.add_argument("--min-duration", type=float, default=0.0, metavar="SECONDS")
-    parser.add_argument("--max-duration", type=float, default=None, metavar="SECONDS")
-    parser.add_argument("--merge-gap", type=float, default=None, metavar="SECONDS")
-    parser.add_argument("--cache-dir", default=None, help="index and audio cache (default ~/.cache/mcorec_torch)")
+_METAVARS = {"seconds": "SECONDS", "fraction": "FRACTION"}
 
 
-def dataset_kwargs(args: argparse.Namespace) -> dict:
+def add_dataset_options(parser: argparse.ArgumentParser, *, cache_dir: bool = True,
+                        defaults: Optional[Dict[str, Any]] = None) -> None:
+    """``--crops``, ``--view``, ... (one flag per :class:`DatasetOptions` field, with its help,
+    allowed values and default) and ``--cache-dir``. ``defaults``: a subcommand's own defaults
+    for some options (shown in ``--help`` too)."""
+    group = parser.add_argument_group("segment options (SPEC §4; the same for every subcommand)")
+    defaults = dict(defaults or {})
+    for spec, info in option_fields():
+        flag = "--" + spec.name.replace("_", "-")
+        default = defaults.pop(spec.name, spec.default)
+        kwargs: Dict[str, Any] = {"default": default, "dest": spec.name}
+        if info.choices:
+            kwargs["choices"] = info.choices
+        elif isinstance(spec.default, str):
+            kwargs["metavar"] = "NAME"
+        else:
+            kwargs["type"] = float
+            kwargs["metavar"] = _METAVARS.get(info.unit or "", "NUMBER")
+        kwargs["help"] = f"{info.help} (default: {default})"
+        group.add_argument(flag, **kwargs)
+    if defaults:
+        raise TypeError(f"defaults for unknown options {sorted(defaults)}")
+    if cache_dir:
+        group.add_argument("--cache-dir", default=None,
+                           help="index and audio cache (default: $MCOREC_TORCH_CACHE or ~/.cache/mcorec_torch)")
+
+
+def dataset_options(args: argparse.Namespace) -> DatasetOptions:
+    """The validated options of parsed :func:`add_dataset_options` flags (``ValueError`` names
+    a wrong one)."""
+    return DatasetOptions(**{spec.name: getattr(args, spec.name) for spec, _ in option_fields()})
+
+
+def dataset_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
     """``MCoRecDataset`` keyword arguments from parsed :func:`add_dataset_options` flags."""
-    return dict(crops=args.crops, view=args.view, audio=args.audio, missing_video=args.missing_video,
-                min_video_coverage=args.min_video_coverage, min_duration=args.min_duration,
-                max_duration=args.max_duration, merge_gap=args.merge_gap, cache_dir=args.cache_dir)
+    kwargs: Dict[str, Any] = {spec.name: getattr(args, spec.name) for spec, _ in option_fields()}
+    kwargs["cache_dir"] = getattr(args, "cache_dir", None)
+    return kwargs

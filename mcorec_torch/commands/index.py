@@ -21,7 +21,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..dataset import MCoRecDataset
+    from ..data.dataset import MCoRecDataset
 
     started = time.perf_counter()
     try:

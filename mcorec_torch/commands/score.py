@@ -21,7 +21,7 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Score, print the table and averages; 1 (after a message on stderr) on bad input."""
     from ..errors import MCoRecDataError
-    from ..scoring import format_report, score_split, write_json
+    from ..text.scoring import format_report, score_split, write_json
 
     try:
         result = score_split(args.split_dir, hyp_dir_name=args.hyp_dir_name,

@@ -1,0 +1,162 @@
+"""Building from a config: the split's dataset (transforms bound), sampler, DataLoader and
+tokenizer, and :func:`prepare_data` (synthetic splits and a missing tokenizer written first).
+
+Paths are expanded when a part is built (``~`` and ``$VARS``; ``${oc.env:VAR}`` is resolved
+when the config is read), relative ones against the current working directory.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any, Dict, Optional, Union
+
+from .load import build_transform, load_config, split_dataset_options
+from .schema import ConfigError, ExperimentConfig
+
+__all__ = ["build_dataset", "build_sampler", "build_dataloader", "build_tokenizer", "set_epoch", "prepare_data"]
+
+
+def _path(value: str) -> Path:
+    return Path(os.path.expandvars(os.path.expanduser(value)))
+
+
+def _write_synthetic_split(config: ExperimentConfig, name: str) -> None:
+    spec = config.split(name)
+    if spec.synthetic is None:
+        return
+    root = _path(spec.roots[0])
+    if (root / ".complete").exists():
+        return
+    from .. import synthetic
+
+    s = spec.synthetic
+    synthetic.make_split(root, s.split, num_sessions=s.num_sessions, seed=s.seed, num_frames=s.num_frames,
+                         content=s.content, num_speakers=s.num_speakers, num_conversations=s.num_conversations)
+    (root / ".complete").write_text("written by mcorec_torch.config.prepare_data\n")
+
+
+def _train_missing_tokenizer(config: ExperimentConfig) -> None:
+    spec = config.text.tokenizer
+    if spec is None or spec.train_if_missing is None or _path(spec.model).exists():
+        return
+    key = "text.tokenizer"
+    if "train" not in config.splits:
+        raise ConfigError(config.source, f"{key}.train_if_missing", "needs a 'train' split to learn from")
+    model = _path(spec.model)
+    if model.suffix != ".model":
+        raise ConfigError(config.source, f"{key}.model", f"must end in .model, got {spec.model}")
+    from ..text.tokenizer import collect_transcripts, train_tokenizer, write_units
+
+    _write_synthetic_split(config, "train")
+    train_split = config.split("train")
+    style = "train" if config.text.normalizer in ("default", "train") else config.text.normalizer
+    texts = collect_transcripts([_path(r) for r in train_split.roots], style=style,
+                                label_dir_name=split_dataset_options(config, "train").label_dir)
+    train_tokenizer(texts, model.with_suffix(""), spec.train_if_missing.vocab_size,
+                    model_type=spec.train_if_missing.model_type, write_units_file=False)
+    if spec.units is not None:
+        write_units(model, _path(spec.units))
+
+
+def prepare_data(config: ExperimentConfig, split: Optional[str] = None) -> None:
+    """Write missing synthetic splits (``splits.<name>.synthetic``) and train a missing
+    tokenizer (``text.tokenizer.train_if_missing``); ``split=None`` prepares every split.
+
+    Run it in one process before others start (``scripts/train_avsr.py`` does it on rank 0
+    before the other ranks build their loaders)."""
+    for name in ([split] if split is not None else list(config.splits)):
+        _write_synthetic_split(config, name)
+    _train_missing_tokenizer(config)
+
+
+def build_tokenizer(config: ExperimentConfig) -> Any:
+    """The configured :class:`~mcorec_torch.text.tokenizer.Tokenizer`, or None."""
+    spec = config.text.tokenizer
+    if spec is None:
+        return None
+    from ..text.tokenizer import Tokenizer
+
+    return Tokenizer(_path(spec.model), _path(spec.units) if spec.units else None)
+
+
+def build_dataset(config: ExperimentConfig, split: str, *, tokenizer: Any = None) -> Any:
+    """The split's :class:`~mcorec_torch.MCoRecDataset` with its transforms bound and set
+    to epoch 0 (writes a missing synthetic split first)."""
+    from ..data.dataset import MCoRecDataset
+    from ..transforms import TRANSFORMS, Compose
+
+    if config.decode.device != "cpu":
+        raise ConfigError(config.source, "decode.device", f"{config.decode.device!r} decoding is not "
+                          "available in this version (SPEC §8 GPU decoding is not built yet); use cpu")
+    spec = config.split(split)
+    prepare_data(config, split)
+    options = dataclasses.asdict(split_dataset_options(config, split))
+    transforms = [build_transform(t, f"splits.{split}.transforms[{i}]", config.source, TRANSFORMS)
+                  for i, t in enumerate(spec.transforms)]
+    if tokenizer is None:
+        tokenizer = build_tokenizer(config)
+    dataset = MCoRecDataset(
+        [_path(r) for r in spec.roots], normalizer=config.text.normalizer, tokenizer=tokenizer,
+        cache_dir=_path(config.data.cache_dir) if config.data.cache_dir else None, **options)
+    if transforms:
+        compose = Compose(transforms, seed=config.transforms.seed)
+        compose.bind(dataset)
+        dataset.transform = compose
+    return dataset
+
+
+def build_sampler(config: ExperimentConfig, split: str, dataset: Any, *,
+                  num_replicas: Optional[int] = None, rank: Optional[int] = None) -> Any:
+    """The split's :class:`~mcorec_torch.data.samplers.BucketBatchSampler` over ``dataset.lengths``."""
+    from ..data.samplers import BucketBatchSampler
+
+    s = config.sampler
+    return BucketBatchSampler(dataset.lengths, max_frames=s.max_frames, max_batch_size=s.max_batch_size,
+                              shuffle=config.split(split).shuffle, seed=s.seed, drop_last=s.drop_last,
+                              num_replicas=num_replicas, rank=rank, num_buckets=s.num_buckets)
+
+
+def set_epoch(loader: Any, epoch: int) -> None:
+    """Set ``epoch`` on a built loader's sampler and transforms; call it before iterating
+    (workers receive the transforms' epoch when the iterator starts)."""
+    loader.batch_sampler.set_epoch(epoch)
+    transform = getattr(loader.dataset, "transform", None)
+    if transform is not None and hasattr(transform, "set_epoch"):
+        transform.set_epoch(epoch)
+
+
+def build_dataloader(config: Union[ExperimentConfig, str, os.PathLike], split: str, epoch: int = 0, *,
+                     num_replicas: Optional[int] = None, rank: Optional[int] = None,
+                     tokenizer: Any = None) -> Any:
+    """Dataset, transforms, sampler and DataLoader of ``split`` from ``config`` (an
+    :class:`ExperimentConfig` or a YAML path), set to ``epoch``.
+
+    ``loader.dataset`` and ``loader.batch_sampler`` give access to the parts (e.g. for the
+    sampler's ``state_dict``); :func:`set_epoch` moves a built loader to another epoch.
+    ``num_replicas``/``rank`` default to torch.distributed when it is initialised."""
+    import torch
+    from torch.utils.data import DataLoader
+
+    from ..data.collate import Collator
+
+    if not isinstance(config, ExperimentConfig):
+        config = load_config(config)
+    dataset = build_dataset(config, split, tokenizer=tokenizer)
+    sampler = build_sampler(config, split, dataset, num_replicas=num_replicas, rank=rank)
+    opts = config.loader
+    kwargs: Dict[str, Any] = {}
+    if opts.num_workers > 0:
+        if opts.prefetch_factor is not None:
+            kwargs["prefetch_factor"] = opts.prefetch_factor
+        if opts.multiprocessing_context is not None:
+            kwargs["multiprocessing_context"] = opts.multiprocessing_context
+        kwargs["timeout"] = opts.timeout
+    # A private generator for the workers' base seed: creating an iterator then leaves the
+    # global torch RNG (dropout in the training loop) alone, which keeps resumed runs exact.
+    generator = torch.Generator().manual_seed(config.sampler.seed)
+    loader = DataLoader(dataset, batch_sampler=sampler, num_workers=opts.num_workers,
+                        collate_fn=Collator(pad_to_multiple_of=opts.pad_to_multiple_of),
+                        pin_memory=opts.pin_memory, generator=generator, **kwargs)
+    set_epoch(loader, epoch)
+    return loader

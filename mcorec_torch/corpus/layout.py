@@ -1,0 +1,85 @@
+"""File and folder names of the MCoRec layout (SPEC §1) and finding sessions in a split.
+
+Every name of the on-disk format is declared here once; everything else asks this module.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+from ..errors import MCoRecDataError, PathLike
+
+METADATA_FILE = "metadata.json"
+CENTRAL_VIDEO_FILE = "central_video.mp4"
+EGO_VIDEO_FILE = "ego_video.mp4"
+SPEAKER_TO_CLUSTER_FILE = "speaker_to_cluster.json"
+#: Transcript folder inside a session (``label_dir`` option); hypotheses go to ``output``.
+DEFAULT_LABEL_DIR = "labels"
+DEFAULT_HYPOTHESIS_DIR = "output"
+#: The two cameras of a speaker's entry in ``metadata.json``.
+VIEWS = ("central", "ego")
+#: The two crop videos of a face track: ``"lip"`` (``track_XX_lip.av.mp4``, the 96x96 mouth
+#: ROI of the preprocessed release) and ``"face"`` (``track_XX.mp4``, 224x224).
+CROPS = ("lip", "face")
+#: Crop folder of each view inside ``speakers/spk_N/``.
+CROP_FOLDERS = {"central": "central_crops", "ego": "ego_crops"}
+
+
+def speaker_folder(speaker: str) -> str:
+    """``speakers/spk_N`` (relative to the session folder)."""
+    return f"speakers/{speaker}"
+
+
+def track_files(speaker: str, view: str, track: int) -> Dict[str, str]:
+    """Relative paths of one face track's files, keyed as ``metadata.json`` keys them:
+    ``video`` (``track_XX.mp4``), ``crop_metadata`` (``track_XX.json``), ``bbox``
+    (``track_XX_bbox.json``), ``lip`` (``track_XX_lip.av.mp4``), ``asd`` (``track_XX_asd.json``)."""
+    base = f"{speaker_folder(speaker)}/{CROP_FOLDERS[view]}/track_{int(track):02d}"
+    return {"video": f"{base}.mp4", "crop_metadata": f"{base}.json", "bbox": f"{base}_bbox.json",
+            "lip": f"{base}_lip.av.mp4", "asd": f"{base}_asd.json"}
+
+
+def speaker_sort_key(name: str) -> Tuple[int, str]:
+    """Sort ``spk_2`` before ``spk_10``."""
+    tail = name.rsplit("_", 1)[-1]
+    return (int(tail), name) if tail.isdigit() else (1 << 30, name)
+
+
+def session_folders(split_dir: PathLike) -> List[Path]:
+    """Visible sub-folders of a split directory (every one is a session), sorted by name;
+    ``[]`` when the directory does not exist. Folders starting with ``.`` or ``_`` (caches,
+    scratch) are not sessions."""
+    split_dir = Path(split_dir)
+    if not split_dir.is_dir():
+        return []
+    return sorted(p for p in split_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+def list_sessions(split_dir: PathLike) -> List[Path]:
+    """:func:`session_folders`, raising :class:`MCoRecDataError` when the split directory
+    does not exist, holds no session, or a session has no ``metadata.json``."""
+    split_dir = Path(split_dir)
+    if not split_dir.is_dir():
+        raise MCoRecDataError(split_dir, "split directory does not exist")
+    sessions = session_folders(split_dir)
+    for session in sessions:
+        if not (session / METADATA_FILE).is_file():
+            raise MCoRecDataError(session / METADATA_FILE, "session folder has no metadata.json")
+    if not sessions:
+        raise MCoRecDataError(split_dir, "no session folders found")
+    return sessions
+
+
+def vtt_path(session_dir: PathLike, speaker: str, label_dir: str = DEFAULT_LABEL_DIR) -> Path:
+    """``SESSION/<label_dir>/spk_N.vtt``."""
+    return Path(session_dir) / label_dir / f"{speaker}.vtt"
+
+
+def cluster_path(session_dir: PathLike, label_dir: str = DEFAULT_LABEL_DIR) -> Path:
+    """``SESSION/<label_dir>/speaker_to_cluster.json``."""
+    return Path(session_dir) / label_dir / SPEAKER_TO_CLUSTER_FILE
+
+
+def labels_dir_exists(session_dir: PathLike, label_dir: str = DEFAULT_LABEL_DIR) -> bool:
+    return os.path.isdir(Path(session_dir) / label_dir)

@@ -1,0 +1,235 @@
+"""``MCoRecDataset``: a map-style dataset of frame-exact MCoRec utterance segments (SPEC §4)."""
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from ..errors import PathLike
+from ..index.build import build_index, default_cache_dir
+from ..index.options import DatasetOptions, option_fields, options_table
+from ..index.report import SKIPPED, IndexReport
+from ..index.segment_index import SegmentIndex
+from .reader import SegmentReader
+from .sample import Sample
+
+logger = logging.getLogger(__name__)
+
+
+def _resolve_normalizer(normalizer: Any) -> Optional[Callable[[str], str]]:
+    from ..text.normalize import get_normalizer
+    return get_normalizer(normalizer)
+
+
+def _resolve_tokenizer(tokenizer: Any) -> Any:
+    if tokenizer is None:
+        return None
+    from ..text.tokenizer import load_tokenizer
+    return load_tokenizer(tokenizer)
+
+
+class MCoRecDataset(Dataset):
+    """Utterance segments of one or more MCoRec split directories.
+
+    ``dataset[i]`` is a dict (SPEC §4): ``video`` uint8 ``[T, C, H, W]``, ``video_mask`` bool
+    ``[T]``, ``audio`` float32 ``[640 * T]`` (16 kHz), ``text``, optional ``tokens`` int64
+    ``[L]``, ``id``, ``session``, ``speaker``, ``conversation``, ``start``/``end`` (seconds,
+    central timeline) and ``frame_start``/``frame_end`` (central frames F0, F1).
+    With ``on_error="skip"`` a segment that fails to load gives ``None`` (dropped by
+    :func:`mcorec_torch.collate`) and is counted in :meth:`report` and logged.
+
+    Arguments: ``roots`` (a split directory or a list of them), ``normalizer`` (SPEC §6:
+    ``"default"``/``"train"``, ``"official"``, ``None`` or a callable), ``tokenizer`` (a
+    :class:`~mcorec_torch.Tokenizer` or a ``.model`` path), ``transform`` (callable on the
+    sample dict), ``cache_dir`` (index and audio cache), ``rebuild_index``, and the SPEC §4
+    options of :class:`~mcorec_torch.index.DatasetOptions`:
+
+{options}
+    """
+
+    def __init__(
+        self,
+        roots: Union[PathLike, Sequence[PathLike]],
+        *,
+        normalizer: Any = "default",
+        tokenizer: Any = None,
+        transform: Optional[Callable[[Dict[str, Any]], Any]] = None,
+        cache_dir: Optional[PathLike] = None,
+        rebuild_index: bool = False,
+        **options: Any,
+    ) -> None:
+        known = {spec.name for spec, _ in option_fields()}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise TypeError(f"MCoRecDataset got unknown option(s) {unknown}; the options are "
+                            f"{sorted(known)}")
+        if isinstance(roots, (str, os.PathLike)):
+            roots = [roots]
+        self.roots = [Path(r) for r in roots]
+        #: The SPEC §4 options, validated (:class:`~mcorec_torch.index.DatasetOptions`).
+        self.options = DatasetOptions(**options)
+        self.color = self.options.color
+        self.on_error = self.options.on_error
+        self.transform = transform
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self.normalize = _resolve_normalizer(normalizer)
+        self.tokenizer = _resolve_tokenizer(tokenizer)
+        self.index: SegmentIndex = build_index(self.roots, self.options, self.cache_dir, use_cache=not rebuild_index)
+        self._select_nonempty_texts()
+        self.reader = SegmentReader(self.index, self.color, self.cache_dir / "audio")
+        self._skipped: Counter = Counter()
+        if hasattr(transform, "bind"):  # e.g. InterferingSpeech draws other segments of this dataset
+            transform.bind(self)
+
+    def _select_nonempty_texts(self) -> None:
+        """Normalize every segment's text once; keep those with text left.
+
+        Segments whose normalized text is empty (a cue of only "um") move from ``kept`` to
+        ``empty_text`` in :meth:`report`. Texts are stored as one bytes blob plus offsets so
+        DataLoader workers share the pages instead of touching a list of Python strings.
+        """
+        index = self.index
+        keep, encoded = [], []
+        self._extra_report = IndexReport()
+        for i in range(len(index)):
+            raw = index.text(i)
+            text = self.normalize(raw) if self.normalize is not None else raw
+            if text.strip():
+                keep.append(i)
+                encoded.append(text.encode("utf-8"))
+                continue
+            key = self._report_key(i)
+            self._extra_report.add(key, "kept", -1)
+            self._extra_report.add(key, "empty_text")
+        self._rows = np.asarray(keep, dtype=np.int64)
+        self._text_ptr = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(t) for t in encoded], out=self._text_ptr[1:])
+        self._text_bytes = np.frombuffer(b"".join(encoded), dtype=np.uint8).copy()
+
+    def _report_key(self, row: int) -> tuple:
+        """``(split, session, speaker)`` of index row ``row``, as the report counts it."""
+        speaker = self.index.speakers[int(self.index.speaker[row])]
+        session = self.index.sessions[speaker.session]
+        return session.split, session.name, speaker.name
+
+    # -- sizes -------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return int(len(self._rows))
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Frames per segment (int64 array, from the index; nothing is decoded)."""
+        return self.index.num_frames[self._rows]
+
+    def num_frames(self, i: int) -> int:
+        """Frames ``T`` of segment ``i`` (from the index)."""
+        row = int(self._rows[i])
+        return int(self.index.frame_end[row] - self.index.frame_start[row])
+
+    @property
+    def segment_speaker(self) -> np.ndarray:
+        """Speaker of every segment as an int64 array (ids unique across sessions and roots)."""
+        return self.index.speaker[self._rows].astype(np.int64)
+
+    @property
+    def segment_session(self) -> np.ndarray:
+        """Session of every segment as an int64 array (ids unique across roots)."""
+        sessions = np.asarray([s.session for s in self.index.speakers], dtype=np.int64)
+        return sessions[self.segment_speaker]
+
+    def segment_id(self, i: int) -> str:
+        return self.index.segment_id(int(self._rows[i]))
+
+    def text(self, i: int) -> str:
+        """Normalized transcript of segment ``i`` (no media decoded)."""
+        return bytes(self._text_bytes[self._text_ptr[i]: self._text_ptr[i + 1]]).decode("utf-8")
+
+    def report(self) -> IndexReport:
+        """Counts of kept / merged / dropped cues and why, plus samples skipped in this process."""
+        report = self.index.report.merged_with(self._extra_report)
+        for key, n in self._skipped.items():
+            report.add(key, SKIPPED, n)
+        return report
+
+    # -- loading -------------------------------------------------------------------------
+    def load_audio(self, i: int) -> torch.Tensor:
+        """Only the audio of segment ``i``: float32 ``[640 * T]`` samples, no video decoded."""
+        if not 0 <= i < len(self):
+            raise IndexError(f"segment {i} out of range for {len(self)} segments")
+        audio = self.reader.audio(int(self._rows[i]))
+        return torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
+
+    def load(self, i: int) -> Sample:
+        """Segment ``i`` as a sample dict, without the ``on_error`` and ``transform`` handling.
+
+        Besides the SPEC §4 keys the dict holds ``index`` (``i``, which seeds random
+        transforms, see :mod:`mcorec_torch.transforms`)."""
+        if not 0 <= i < len(self):
+            raise IndexError(f"segment {i} out of range for {len(self)} segments")
+        row = int(self._rows[i])
+        index = self.index
+        speaker = index.speakers[int(index.speaker[row])]
+        video, mask, audio = self.reader.read(row)
+        text = self.text(i)
+        sample: Sample = {
+            "video": torch.from_numpy(video),
+            "video_mask": torch.from_numpy(mask),
+            "audio": torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)),
+            "text": text,
+            "id": index.segment_id(row),
+            "session": index.sessions[speaker.session].name,
+            "speaker": speaker.name,
+            "conversation": int(speaker.conversation),
+            "start": int(index.start_ms[row]) / 1000.0,
+            "end": int(index.end_ms[row]) / 1000.0,
+            "frame_start": int(index.frame_start[row]),
+            "frame_end": int(index.frame_end[row]),
+            "index": int(i),
+        }
+        if self.tokenizer is not None:
+            sample["tokens"] = self.tokenizer.encode(text)
+        return sample
+
+    def __getitem__(self, i: int) -> Optional[Sample]:
+        try:
+            sample = self.load(int(i))
+        except IndexError:
+            raise
+        except Exception as exc:
+            if self.on_error == "raise":
+                raise
+            row = int(self._rows[int(i)])
+            self._skipped[self._report_key(row)] += 1
+            logger.warning("skipping segment %s: %s", self.index.segment_id(row), exc)
+            return None
+        return self.transform(sample) if self.transform is not None else sample
+
+    def close(self) -> None:
+        """Close every open media file of this process."""
+        self.reader.close()
+
+    def __repr__(self) -> str:
+        roots = ", ".join(str(r) for r in self.roots)
+        return (f"MCoRecDataset([{roots}], segments={len(self)}, crops={self.options.crops!r}, "
+                f"view={self.options.view!r}, color={self.color!r}, audio={self.options.audio!r})")
+
+
+def _signature() -> inspect.Signature:
+    """``MCoRecDataset(roots, *, crops="lip", view="central", ...)``: the SPEC §4 options shown
+    with their defaults (from :class:`DatasetOptions`) for ``help()`` and editors."""
+    base = list(inspect.signature(MCoRecDataset.__init__).parameters.values())
+    options = [inspect.Parameter(spec.name, inspect.Parameter.KEYWORD_ONLY, default=spec.default,
+                                 annotation=spec.type) for spec, _ in option_fields()]
+    rest = [p for p in base[2:] if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    return inspect.Signature(base[:2] + options + rest)
+
+
+MCoRecDataset.__init__.__signature__ = _signature()  # type: ignore[attr-defined]
+MCoRecDataset.__doc__ = (MCoRecDataset.__doc__ or "").replace("{options}", options_table())

@@ -1,0 +1,108 @@
+"""``SegmentReader``: the one implementation that turns an index row into frames, mask and
+audio (SPEC §2-§4). The dataset, exporters, caches and other loaders all read segments
+through it."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Tuple
+
+import numpy as np
+
+from ..errors import MCoRecDataError, PathLike
+from ..index.segment_index import SegmentIndex
+from ..media.color import COLORS
+from ..media.audio import slice_padded
+from ..media.pool import MediaPool
+from ..timeline import SAMPLES_PER_FRAME, frame_to_sample
+
+
+class SegmentReader:
+    """Reads the media of :class:`~mcorec_torch.index.SegmentIndex` rows.
+
+    ``color``: ``"rgb"`` (C=3) or ``"gray"`` (C=1, SPEC §8 luma); ``audio_cache_dir``: where
+    decoded audio tracks are cached as ``.npy`` (``None``: not cached on disk). Media files
+    are opened lazily in each process and at most 16 are kept open (see
+    :class:`~mcorec_torch.media.MediaPool`); the reader can be pickled into DataLoader
+    workers (fork or spawn).
+    """
+
+    def __init__(self, index: SegmentIndex, color: str = "rgb", audio_cache_dir: Optional[PathLike] = None) -> None:
+        if color not in COLORS:
+            raise ValueError(f"color must be one of {COLORS}, got {color!r}")
+        self.index = index
+        self.color = color
+        self.pool = MediaPool(Path(audio_cache_dir) if audio_cache_dir is not None else None)
+
+    def video(self, row: int) -> Tuple[np.ndarray, np.ndarray]:
+        """Frames of index row ``row``: uint8 ``[T, C, H, W]`` (zero where no track covers a
+        frame) and the bool mask ``[T]`` of frames that exist (SPEC §3)."""
+        index = self.index
+        count = int(index.frame_end[row] - index.frame_start[row])
+        channels = 3 if self.color == "rgb" else 1
+        pieces = index.pieces(row)
+        if pieces:
+            first = index.tracks[pieces[0][0]]
+            height, width = first.height, first.width
+        else:
+            speaker = index.speakers[int(index.speaker[row])]
+            ref = index.tracks[speaker.tracks[0]] if speaker.tracks else None
+            height, width = (ref.height, ref.width) if ref is not None else (96, 96)
+        video = np.zeros((count, channels, height, width), dtype=np.uint8)
+        mask = np.zeros(count, dtype=bool)
+        for track_id, offset, track_frame, length in pieces:
+            track = index.tracks[track_id]
+            if (track.height, track.width) != (height, width):
+                raise MCoRecDataError(track.path, f"crop size {track.width}x{track.height} differs from "
+                                                  f"{width}x{height} of the segment's other track")
+            try:
+                frames = self.pool.video(track.path).read(track_frame, length, self.color)
+            except Exception:
+                self.pool.drop_video(track.path)
+                raise
+            video[offset: offset + length] = frames
+            mask[offset: offset + length] = True
+        return video, mask
+
+    def audio(self, row: int) -> np.ndarray:
+        """Audio of index row ``row``: float32 ``[640 * T]`` at 16 kHz on the central timeline,
+        from the configured source (SPEC §2, §4): the lapel mic for ``audio="ego"`` (zero
+        where the phone was not recording), else ``central_video.mp4``, else the central crops'
+        own tracks (the speaker's first)."""
+        index = self.index
+        speaker = index.speakers[int(index.speaker[row])]
+        session = index.sessions[speaker.session]
+        start = frame_to_sample(int(index.frame_start[row]))
+        stop = frame_to_sample(int(index.frame_end[row]))
+        if self.index.options.audio == "ego":
+            signal = self.pool.audio(speaker.ego_audio_path, speaker.ego_audio_samples)
+            return slice_padded(signal, start - speaker.ego_audio_offset, stop - speaker.ego_audio_offset)
+        if session.central_audio_path:
+            signal = self.pool.audio(session.central_audio_path, session.central_audio_samples)
+            return slice_padded(signal, start, stop)
+        # No central video: the central crops carry the central mic; the speaker's own first.
+        out = np.zeros(stop - start, dtype=np.float32)
+        todo = np.ones(stop - start, dtype=bool)
+        own = int(index.speaker[row])
+        for track_id in sorted(session.audio_tracks, key=lambda t: index.tracks[t].owner != own):
+            track = index.tracks[track_id]
+            t0 = frame_to_sample(track.start)
+            t1 = t0 + track.num_frames * SAMPLES_PER_FRAME
+            lo, hi = max(start, t0), min(stop, t1)
+            if hi <= lo or not todo[lo - start: hi - start].any():
+                continue
+            signal = self.pool.audio(track.path, track.num_frames * SAMPLES_PER_FRAME)
+            span = todo[lo - start: hi - start]
+            out[lo - start: hi - start][span] = signal[lo - t0: hi - t0][span]
+            todo[lo - start: hi - start] = False
+            if not todo.any():
+                break
+        return out
+
+    def read(self, row: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(video, video_mask, audio)`` of index row ``row`` (see :meth:`video`, :meth:`audio`)."""
+        video, mask = self.video(row)
+        return video, mask, self.audio(row)
+
+    def close(self) -> None:
+        """Close every open media file of this process."""
+        self.pool.close()

@@ -1,0 +1,124 @@
+"""The SPEC §4 dataset options, declared once.
+
+:class:`DatasetOptions` names every option a user sets on :class:`~mcorec_torch.MCoRecDataset`,
+in a YAML config's ``dataset`` section and on the command line (``--crops``, ...), with its
+allowed values, default, unit and one line of help. The dataset's keyword arguments and
+their validation, the config schema and every subcommand's flags are derived from it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import numbers
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterator, Optional, Tuple
+
+from ..corpus.layout import CROPS, DEFAULT_LABEL_DIR, VIEWS
+from ..media.color import COLORS
+
+AUDIO_SOURCES = ("central", "ego")
+MISSING_VIDEO = ("pad", "drop")
+ON_ERROR = ("raise", "skip")
+
+
+@dataclass(frozen=True)
+class OptionInfo:
+    """What users are told about one option, and the bounds it is checked against.
+
+    ``unit``: ``"seconds"`` or ``"fraction"`` (None for words); ``minimum``/``maximum``:
+    inclusive bounds; ``above``: an exclusive lower bound; ``segments``: whether the option
+    decides which segments exist (it is then part of the index's cache key)."""
+
+    help: str
+    choices: Optional[Tuple[str, ...]] = None
+    unit: Optional[str] = None
+    minimum: Optional[float] = None
+    maximum: Optional[float] = None
+    above: Optional[float] = None
+    segments: bool = True
+
+
+def _option(default: Any, help: str, **info: Any) -> Any:
+    return field(default=default, metadata={"option": OptionInfo(help=help, **info)})
+
+
+@dataclass(frozen=True)
+class DatasetOptions:
+    """The SPEC §4 options (durations in seconds). Invalid values raise ``ValueError`` naming
+    the option, what is allowed and what was given."""
+
+    crops: str = _option("lip", 'crop video: "lip" = track_XX_lip.av.mp4 (96x96 mouth ROI), '
+                                '"face" = track_XX.mp4 (224x224)', choices=CROPS)
+    view: str = _option("central", 'crops of the 360-degree "central" camera, or of the speaker\'s phone '
+                                   '("ego", train only)', choices=VIEWS)
+    color: str = _option("rgb", '"rgb" (C=3) or "gray" (C=1, full-range luma)', choices=COLORS, segments=False)
+    audio: str = _option("central", '"central": central_video.mp4\'s audio, else the crops\' own; '
+                                    '"ego": the speaker\'s lapel mic (train only)', choices=AUDIO_SOURCES)
+    missing_video: str = _option("pad", 'frames no face track covers: "pad" with zero frames (video_mask '
+                                        'False) or "drop" the segment', choices=MISSING_VIDEO)
+    min_video_coverage: float = _option(0.5, 'with missing_video="pad", the fraction of frames that must exist',
+                                        unit="fraction", minimum=0.0, maximum=1.0)
+    min_duration: float = _option(0.0, "cues shorter than this are dropped (counted as too_short)",
+                                  unit="seconds", minimum=0.0)
+    max_duration: Optional[float] = _option(None, "cues longer than this are dropped (too_long); "
+                                                  "also caps merged segments", unit="seconds", above=0.0)
+    merge_gap: Optional[float] = _option(None, "merge consecutive cues of a speaker whose gap is at most "
+                                               "this (total at most max_duration)", unit="seconds", minimum=0.0)
+    on_error: str = _option("raise", '"skip": a segment that fails to load becomes None, is counted and '
+                                     'logged', choices=ON_ERROR, segments=False)
+    label_dir: str = _option(DEFAULT_LABEL_DIR, "transcript folder inside each session")
+
+    def __post_init__(self) -> None:
+        for spec, info in option_fields():
+            check_option(spec.name, getattr(self, spec.name), spec.default, info)
+
+    def segment_options(self) -> Dict[str, Any]:
+        """The options that decide which segments exist (the index's cache key), by name."""
+        return {spec.name: getattr(self, spec.name) for spec, info in option_fields() if info.segments}
+
+    def replace(self, **changes: Any) -> "DatasetOptions":
+        return dataclasses.replace(self, **changes)
+
+
+def option_fields() -> Iterator[Tuple[dataclasses.Field, OptionInfo]]:
+    """``(field, info)`` of every option, in declaration order."""
+    for spec in dataclasses.fields(DatasetOptions):
+        yield spec, spec.metadata["option"]
+
+
+def check_option(name: str, value: Any, default: Any, info: OptionInfo) -> None:
+    """Raise ``ValueError`` when ``value`` is not allowed for option ``name``."""
+    optional = default is None
+    if value is None:
+        if optional:
+            return
+        raise ValueError(f"{name} may not be None" + (f"; one of {info.choices}" if info.choices else ""))
+    if info.choices is not None:
+        if value not in info.choices:
+            raise ValueError(f"{name} must be one of {info.choices}, got {value!r}")
+        return
+    if isinstance(default, str):
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"{name} must be a non-empty string, got {value!r}")
+        return
+    unit = f" {info.unit}" if info.unit == "seconds" else ""
+    tail = " or None" if optional else ""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        kind = f"a number of{unit}" if unit else "a number"
+        raise ValueError(f"{name} must be {kind}{tail}, got {value!r}")
+    if info.minimum is not None and info.maximum is not None:
+        if not info.minimum <= value <= info.maximum:
+            raise ValueError(f"{name} must be in [{info.minimum:g}, {info.maximum:g}], got {value!r}")
+    elif info.minimum is not None and value < info.minimum:
+        raise ValueError(f"{name} must be >= {info.minimum:g}{unit}{tail}, got {value!r}")
+    elif info.above is not None and value <= info.above:
+        raise ValueError(f"{name} must be > {info.above:g}{unit}{tail}, got {value!r}")
+
+
+def options_table() -> str:
+    """A plain-text table of the options (name, default, allowed values or unit, help), for
+    docstrings and ``--help``."""
+    rows = []
+    for spec, info in option_fields():
+        allowed = " | ".join(info.choices) if info.choices else (info.unit or "text")
+        rows.append(f"    {spec.name} = {spec.default!r}  ({allowed}): {info.help}")
+    return "\n".join(rows)
