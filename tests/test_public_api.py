@@ -61,3 +61,20 @@ def test_package_level_names():
         assert getattr(mcorec_torch, name) is not None, name
     with pytest.raises(AttributeError):
         mcorec_torch.NoSuchName  # noqa: B018
+
+
+def test_readme_arguments_table_matches_the_options_declaration():
+    """The README documents every SPEC §4 option with the default DatasetOptions declares."""
+    import ast as python_ast
+
+    from mcorec_torch.index.options import option_fields
+
+    section = README.split("### Arguments (SPEC §4)", 1)[1].split("\n### ", 1)[0]
+    documented = {}
+    for names, defaults in re.findall(r"^\| ((?:`\w+`(?:, )?)+) \| ([^|]*) \|", section, re.M):
+        keys = re.findall(r"`(\w+)`", names)
+        values = [v.strip().strip("`") for v in defaults.split(",")] if defaults.strip() else [""] * len(keys)
+        documented.update(zip(keys, values))
+    for spec, _ in option_fields():
+        assert spec.name in documented, f"README's arguments table lacks {spec.name}"
+        assert python_ast.literal_eval(documented[spec.name]) == spec.default, spec.name

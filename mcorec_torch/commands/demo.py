@@ -7,6 +7,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..corpus.layout import CENTRAL_VIDEO_FILE
 from ._options import add_dataset_options, dataset_options
 
 
@@ -28,7 +29,7 @@ def _mirror_without_central_videos(split_dir: Path, target: Path) -> Path:
 
     for folder, _, files in os.walk(split_dir):
         for name in files:
-            if name == "central_video.mp4":
+            if name == CENTRAL_VIDEO_FILE:
                 continue
             source = Path(folder) / name
             link = target / source.relative_to(split_dir)

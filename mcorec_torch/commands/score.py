@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+
+from ..corpus.layout import DEFAULT_HYPOTHESIS_DIR, DEFAULT_LABEL_DIR
 import sys
 
 
@@ -11,8 +13,10 @@ def add_parser(subparsers) -> None:
         description="Score SESSION/<hyp-dir-name>/spk_N.vtt and speaker_to_cluster.json of every "
                     "session against SESSION/<label-dir-name>/ as the official MCoRec script does.")
     parser.add_argument("split_dir", metavar="SPLIT_DIR", help="split directory holding session folders")
-    parser.add_argument("--hyp-dir-name", default="output", help="hypothesis folder in each session (default: output)")
-    parser.add_argument("--label-dir-name", default="labels", help="reference folder in each session (default: labels)")
+    parser.add_argument("--hyp-dir-name", default=DEFAULT_HYPOTHESIS_DIR,
+                        help=f"hypothesis folder in each session (default: {DEFAULT_HYPOTHESIS_DIR})")
+    parser.add_argument("--label-dir-name", default=DEFAULT_LABEL_DIR,
+                        help=f"reference folder in each session (default: {DEFAULT_LABEL_DIR})")
     parser.add_argument("--json", metavar="FILE", default=None, help="also write per-session figures and averages here")
     parser.add_argument("--per-speaker", action="store_true", help="print a row per speaker too")
     parser.set_defaults(func=run)

@@ -18,7 +18,7 @@ import numpy as np
 
 from .._io import file_stamp
 from ..corpus.cues import cue_fault
-from ..corpus.layout import cluster_path, labels_dir_exists, list_sessions, vtt_path
+from ..corpus.layout import METADATA_FILE, cluster_path, labels_dir_exists, list_sessions, vtt_path
 from ..corpus.metadata import SessionMetadata, ViewInfo, load_metadata, read_speaker_to_cluster, read_track_json
 from ..corpus.vtt import Cue, read_vtt
 from ..errors import MCoRecDataError, PathLike
@@ -110,7 +110,7 @@ class _Builder:
             media = crop.media(self.options.crops)
             key = f"{speaker}.{view_name}.crops[{k}]"
             if media is None:
-                raise MCoRecDataError(meta.path("metadata.json"),
+                raise MCoRecDataError(meta.path(METADATA_FILE),
                                       f"crops={self.options.crops!r} but this crop has no 'lip' video "
                                       f"(the preprocessed release has them; or use crops='face')", key=key)
             media_path = meta.path(media)
@@ -196,7 +196,7 @@ class _Builder:
             raise MCoRecDataError(path, f"speaker {name!r} of metadata.json has no transcript")
         central = meta.speakers[name].central
         if central is None:
-            raise MCoRecDataError(meta.path("metadata.json"), "speaker has labels but no central UEM",
+            raise MCoRecDataError(meta.path(METADATA_FILE), "speaker has labels but no central UEM",
                                   key=f"{name}.central")
         uem_start_ms, uem_end_ms = central.uem_ms
         valid: List[Cue] = []

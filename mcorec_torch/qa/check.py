@@ -9,7 +9,7 @@ import av
 
 from .._io import read_json
 from ..corpus.cues import BAD_CUE, BEYOND_VIDEO, cue_fault
-from ..corpus.layout import cluster_path, labels_dir_exists, session_folders, vtt_path
+from ..corpus.layout import METADATA_FILE, cluster_path, labels_dir_exists, session_folders, vtt_path
 from ..corpus.metadata import SessionMetadata, load_metadata, read_bbox, read_speaker_to_cluster, read_track_json
 from ..corpus.vtt import read_vtt
 from ..errors import MCoRecDataError, PathLike
@@ -90,7 +90,7 @@ class _Checker:
         return count_presented_frames(path)
 
     def session(self, session_dir: Path) -> None:
-        meta: Optional[SessionMetadata] = self.attempt(session_dir / "metadata.json", lambda: load_metadata(session_dir))
+        meta: Optional[SessionMetadata] = self.attempt(session_dir / METADATA_FILE, lambda: load_metadata(session_dir))
         if meta is None:
             return
         session_frames: Optional[int] = None

@@ -7,22 +7,9 @@ import pytest
 
 from mcorec_torch.commands import score as score_command
 from mcorec_torch.errors import MCoRecDataError
+from mcorec_torch.corpus.vtt import write_vtt  # cues: (start_ms, end_ms, text)
 from mcorec_torch.text.scoring import (format_report, pairwise_f1, pairwise_f1_per_speaker, score_session,
                                   score_split)
-
-
-def _ts(ms: int) -> str:
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    seconds, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
-
-
-def write_vtt(path: Path, cues):
-    """cues: (start_ms, end_ms, text)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    body = "".join(f"{_ts(a)} --> {_ts(b)}\n{text}\n\n" for a, b, text in cues)
-    path.write_text("WEBVTT\n\n" + body, encoding="utf-8")
 
 
 def write_session(root: Path, name: str, uems: dict, labels: dict, hyps: dict,
