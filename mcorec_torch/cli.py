@@ -8,7 +8,7 @@ import sys
 from typing import List, Optional
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("index", "check", "demo", "score")
+COMMANDS = ("index", "check", "cache", "demo", "score", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -56,6 +56,28 @@ def frame_to_pts(frame: int, time_base: Fraction, origin_pts: int = 0) -> int:
     return int(origin_pts) + int(math.floor(Fraction(int(frame), FPS) / Fraction(time_base)))
 
 
+class FrameClock:
+    """:func:`pts_to_frame` and :func:`frame_to_pts` of one stream with the time base taken
+    apart once into integers, for the per-frame hot loop of a reader (no ``Fraction`` per
+    decoded frame). Same results as the functions, to the last frame."""
+
+    __slots__ = ("numerator", "denominator", "origin")
+
+    def __init__(self, time_base: Fraction, origin_pts: int = 0) -> None:
+        time_base = Fraction(time_base)
+        self.numerator = time_base.numerator * FPS
+        self.denominator = time_base.denominator
+        self.origin = int(origin_pts)
+
+    def frame(self, pts: int) -> int:
+        """Frame index of timestamp ``pts``: ``round((pts - origin) * time_base * 25)``, half up."""
+        return (2 * (pts - self.origin) * self.numerator + self.denominator) // (2 * self.denominator)
+
+    def pts(self, frame: int) -> int:
+        """Timestamp of the start of frame ``frame`` (rounded down)."""
+        return self.origin + (int(frame) * self.denominator) // self.numerator
+
+
 def ego_offset_seconds(uem_central_start: float, uem_ego_start: float) -> float:
     """``uem_central.start - uem_ego.start``: how far the ego timeline lags the central one.
 

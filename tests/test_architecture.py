@@ -20,7 +20,7 @@ LAYERS = [
     {"index", "text"},
     {"data"},
     {"transforms", "qa", "synthetic"},
-    {"config"},
+    {"config", "bench"},
     {"train"},
     {"commands", "cli"},
     {"__init__", "scoring", "tokenizer", "avsr_model"},  # public names and kept module names

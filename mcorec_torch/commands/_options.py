@@ -21,7 +21,9 @@ def add_dataset_options(parser: argparse.ArgumentParser, *, cache_dir: bool = Tr
         flag = "--" + spec.name.replace("_", "-")
         default = defaults.pop(spec.name, spec.default)
         kwargs: Dict[str, Any] = {"default": default, "dest": spec.name}
-        if info.choices:
+        if isinstance(spec.default, bool):
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif info.choices:
             kwargs["choices"] = info.choices
         elif isinstance(spec.default, str):
             kwargs["metavar"] = "NAME"

@@ -1,9 +1,11 @@
 """Padding a list of samples into a batch (SPEC §5)."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+import math
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
+from torch.utils.data import get_worker_info
 
 from ..timeline import SAMPLES_PER_FRAME
 from .sample import Batch, Sample
@@ -11,6 +13,21 @@ from .sample import Batch, Sample
 #: Pad value of ``tokens`` (the usual ``ignore_index``).
 TOKEN_PAD = -1
 LIST_KEYS = ("text", "id", "session", "speaker", "conversation")
+
+
+def _new_zeros(shape: Tuple[int, ...], dtype: torch.dtype, fill: bool = True) -> torch.Tensor:
+    """A tensor of ``shape`` (zeros when ``fill``). In a DataLoader worker its storage is
+    allocated in shared memory, as torch's ``default_collate`` does, so handing the batch to
+    the main process copies no bytes (otherwise torch copies every tensor into shared memory
+    on the way out)."""
+    if get_worker_info() is None:
+        return torch.zeros(shape, dtype=dtype) if fill else torch.empty(shape, dtype=dtype)
+    template = torch.empty(0, dtype=dtype)
+    storage = template._typed_storage()._new_shared(max(math.prod(shape), 1), device=template.device)
+    out = template.new(storage).resize_(*shape) if math.prod(shape) else torch.empty(shape, dtype=dtype)
+    if fill:
+        out.zero_()
+    return out
 
 
 def _round_up(value: int, multiple: Optional[int]) -> int:
@@ -48,9 +65,10 @@ class Collator:
         lengths = [int(s["video"].shape[0]) for s in kept]
         t_max = _round_up(max(lengths), self.pad_to_multiple_of)
         first = kept[0]["video"]
-        video = first.new_zeros((len(kept), t_max) + tuple(first.shape[1:]))
-        mask = torch.zeros(len(kept), t_max, dtype=torch.bool)
-        audio = kept[0]["audio"].new_zeros((len(kept), t_max * SAMPLES_PER_FRAME))
+        # video and audio are written whole below (samples, then zero padding): no zero-fill first
+        video = _new_zeros((len(kept), t_max) + tuple(first.shape[1:]), first.dtype, fill=False)
+        mask = _new_zeros((len(kept), t_max), torch.bool)
+        audio = _new_zeros((len(kept), t_max * SAMPLES_PER_FRAME), kept[0]["audio"].dtype, fill=False)
         audio_lengths = []
         for b, sample in enumerate(kept):
             t = lengths[b]
@@ -58,22 +76,24 @@ class Collator:
                 raise ValueError(f"sample {sample.get('id')} has frames {tuple(sample['video'].shape[1:])}, "
                                  f"batch has {tuple(first.shape[1:])}: crop or resize before batching")
             video[b, :t] = sample["video"]
+            video[b, t:] = 0
             mask[b, :t] = sample["video_mask"]
             n = int(sample["audio"].shape[0])
             audio[b, :n] = sample["audio"]
+            audio[b, n:] = 0
             audio_lengths.append(n)
         batch.update({"video": video, "video_lengths": torch.tensor(lengths, dtype=torch.long), "video_mask": mask,
                       "audio": audio, "audio_lengths": torch.tensor(audio_lengths, dtype=torch.long)})
         if all("tokens" in s for s in kept):
             token_lengths = [int(s["tokens"].shape[0]) for s in kept]
-            tokens = torch.full((len(kept), max(token_lengths)), TOKEN_PAD, dtype=torch.long)
+            tokens = _new_zeros((len(kept), max(token_lengths)), torch.long, fill=False).fill_(TOKEN_PAD)
             for b, sample in enumerate(kept):
                 tokens[b, : token_lengths[b]] = sample["tokens"]
             batch["tokens"] = tokens
             batch["token_lengths"] = torch.tensor(token_lengths, dtype=torch.long)
         if all("audio_features" in s for s in kept):
             dim = int(kept[0]["audio_features"].shape[1])
-            features = kept[0]["audio_features"].new_zeros((len(kept), t_max, dim))
+            features = _new_zeros((len(kept), t_max, dim), kept[0]["audio_features"].dtype)
             for b, sample in enumerate(kept):
                 features[b, : sample["audio_features"].shape[0]] = sample["audio_features"]
             batch["audio_features"] = features

@@ -17,6 +17,7 @@ from ..index.build import build_index, default_cache_dir
 from ..index.options import DatasetOptions, option_fields, options_table
 from ..index.report import SKIPPED, IndexReport
 from ..index.segment_index import SegmentIndex
+from ..media.frame_cache import FrameCache
 from .reader import SegmentReader
 from .sample import Sample
 
@@ -83,7 +84,8 @@ class MCoRecDataset(Dataset):
         self.tokenizer = _resolve_tokenizer(tokenizer)
         self.index: SegmentIndex = build_index(self.roots, self.options, self.cache_dir, use_cache=not rebuild_index)
         self._select_nonempty_texts()
-        self.reader = SegmentReader(self.index, self.color, self.cache_dir / "audio")
+        self.reader = SegmentReader(self.index, self.color, self.cache_dir / "audio",
+                                    FrameCache(self.cache_dir / "frames") if self.options.frame_cache else None)
         self._skipped: Counter = Counter()
         if hasattr(transform, "bind"):  # e.g. InterferingSpeech draws other segments of this dataset
             transform.bind(self)

@@ -11,6 +11,7 @@ import numpy as np
 from ..errors import MCoRecDataError, PathLike
 from ..index.segment_index import SegmentIndex
 from ..media.color import COLORS
+from ..media.frame_cache import FrameCache
 from ..media.audio import slice_padded
 from ..media.pool import MediaPool
 from ..timeline import SAMPLES_PER_FRAME, frame_to_sample
@@ -21,16 +22,19 @@ class SegmentReader:
 
     ``color``: ``"rgb"`` (C=3) or ``"gray"`` (C=1, SPEC §8 luma); ``audio_cache_dir``: where
     decoded audio tracks are cached as ``.npy`` (``None``: not cached on disk). Media files
-    are opened lazily in each process and at most 16 are kept open (see
+    are opened lazily in each process and at most 64 are kept open (see
     :class:`~mcorec_torch.media.MediaPool`); the reader can be pickled into DataLoader
     workers (fork or spawn).
     """
 
-    def __init__(self, index: SegmentIndex, color: str = "rgb", audio_cache_dir: Optional[PathLike] = None) -> None:
+    def __init__(self, index: SegmentIndex, color: str = "rgb", audio_cache_dir: Optional[PathLike] = None,
+                 frame_cache: Optional[FrameCache] = None) -> None:
         if color not in COLORS:
             raise ValueError(f"color must be one of {COLORS}, got {color!r}")
         self.index = index
         self.color = color
+        #: Whole decoded tracks on disk (``None``: decode every segment from the file).
+        self.frame_cache = frame_cache
         self.pool = MediaPool(Path(audio_cache_dir) if audio_cache_dir is not None else None)
 
     def video(self, row: int) -> Tuple[np.ndarray, np.ndarray]:
@@ -47,20 +51,24 @@ class SegmentReader:
             speaker = index.speakers[int(index.speaker[row])]
             ref = index.tracks[speaker.tracks[0]] if speaker.tracks else None
             height, width = (ref.height, ref.width) if ref is not None else (96, 96)
-        video = np.zeros((count, channels, height, width), dtype=np.uint8)
+        video = np.empty((count, channels, height, width), dtype=np.uint8)  # decoded into in place
         mask = np.zeros(count, dtype=bool)
         for track_id, offset, track_frame, length in pieces:
             track = index.tracks[track_id]
             if (track.height, track.width) != (height, width):
                 raise MCoRecDataError(track.path, f"crop size {track.width}x{track.height} differs from "
                                                   f"{width}x{height} of the segment's other track")
+            target = video[offset: offset + length]
             try:
-                frames = self.pool.video(track.path).read(track_frame, length, self.color)
+                if self.frame_cache is not None:
+                    target[...] = self.frame_cache.read(track.path, self.color, track_frame, length, track.num_frames)
+                else:
+                    self.pool.video(track.path).read(track_frame, length, self.color, out=target)
             except Exception:
                 self.pool.drop_video(track.path)
                 raise
-            video[offset: offset + length] = frames
             mask[offset: offset + length] = True
+        video[~mask] = 0  # padding: frames no track covers
         return video, mask
 
     def audio(self, row: int) -> np.ndarray:

@@ -66,6 +66,9 @@ class DatasetOptions:
     on_error: str = _option("raise", '"skip": a segment that fails to load becomes None, is counted and '
                                      'logged', choices=ON_ERROR, segments=False)
     label_dir: str = _option(DEFAULT_LABEL_DIR, "transcript folder inside each session")
+    frame_cache: bool = _option(False, "read frames from the decoded-frame cache in cache_dir (each track "
+                                       "decoded once into a memory-mapped array; built on first use or by "
+                                       "`mcorec-torch cache`)", segments=False)
 
     def __post_init__(self) -> None:
         for spec, info in option_fields():
@@ -92,6 +95,10 @@ def check_option(name: str, value: Any, default: Any, info: OptionInfo) -> None:
         if optional:
             return
         raise ValueError(f"{name} may not be None" + (f"; one of {info.choices}" if info.choices else ""))
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false, got {value!r}")
+        return
     if info.choices is not None:
         if value not in info.choices:
             raise ValueError(f"{name} must be one of {info.choices}, got {value!r}")
@@ -119,6 +126,7 @@ def options_table() -> str:
     docstrings and ``--help``."""
     rows = []
     for spec, info in option_fields():
-        allowed = " | ".join(info.choices) if info.choices else (info.unit or "text")
+        allowed = (" | ".join(info.choices) if info.choices else "true | false" if isinstance(spec.default, bool)
+                   else (info.unit or "text"))
         rows.append(f"    {spec.name} = {spec.default!r}  ({allowed}): {info.help}")
     return "\n".join(rows)

@@ -60,3 +60,44 @@ def frame_to_rgb(frame: "av.VideoFrame", reformatter: VideoReformatter) -> np.nd
     """
     # threads=1: no swscale thread pool (one thread per DataLoader worker, and nothing a fork can break)
     return reformatter.reformat(frame, format="rgb24", threads=1).to_ndarray().transpose(2, 0, 1)
+
+
+@functools.lru_cache(maxsize=None)
+def planar_rgb_is_exact(width: int, height: int) -> bool:
+    """Whether swscale's yuv420p -> planar ``gbrp`` conversion at this frame size gives exactly
+    the bytes of its ``rgb24`` conversion (checked once per size on random pictures: swscale
+    picks code paths by size and CPU, and at some sizes the two differ)."""
+    if width % 2 or height % 2:
+        return False
+    rng = np.random.default_rng(width * 100003 + height)
+    for _ in range(3):
+        picture = av.VideoFrame.from_ndarray(rng.integers(0, 256, (height * 3 // 2, width), dtype=np.uint8),
+                                             format="yuv420p")
+        packed = VideoReformatter().reformat(picture, format="rgb24", threads=1).to_ndarray()
+        out = np.empty((3, height, width), np.uint8)
+        _planar_rgb_into(VideoReformatter().reformat(picture, format="gbrp", threads=1), out)
+        if not np.array_equal(packed.transpose(2, 0, 1), out):
+            return False
+    return True
+
+
+def _planar_rgb_into(frame: "av.VideoFrame", out: np.ndarray) -> None:
+    for channel, plane in zip((1, 2, 0), frame.planes):  # gbrp stores G, B, R
+        out[channel] = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
+
+
+def frame_to_rgb_into(frame: "av.VideoFrame", reformatter: VideoReformatter, out: np.ndarray) -> None:
+    """Write :func:`frame_to_rgb` of ``frame`` into ``out`` (uint8 ``[3, H, W]``).
+
+    Where :func:`planar_rgb_is_exact` holds, swscale writes planar RGB and each channel is one
+    contiguous copy (about 2.5x cheaper at 224x224 than the strided copy of packed RGB into
+    channel-first order); elsewhere the packed conversion is copied."""
+    if frame.format.name == "yuv420p" and planar_rgb_is_exact(frame.width, frame.height):
+        _planar_rgb_into(reformatter.reformat(frame, format="gbrp", threads=1), out)
+    else:
+        out[...] = frame_to_rgb(frame, reformatter)
+
+
+def frame_to_gray_into(frame: "av.VideoFrame", reformatter: VideoReformatter, out: np.ndarray) -> None:
+    """Write :func:`frame_to_gray` of ``frame`` into ``out`` (uint8 ``[1, H, W]`` or ``[H, W]``)."""
+    (out[0] if out.ndim == 3 else out)[...] = frame_to_gray(frame, reformatter)

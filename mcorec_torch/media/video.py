@@ -16,8 +16,8 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from ..errors import MCoRecDataError, PathLike
-from ..timeline import frame_to_pts, pts_to_frame
-from .color import COLORS, frame_to_gray, frame_to_rgb
+from ..timeline import FrameClock
+from .color import COLORS, frame_to_gray_into, frame_to_rgb_into
 from .probe import open_container
 
 #: If the wanted frame is at most this many frames past the reader's position, decode on
@@ -45,8 +45,7 @@ class VideoReader:
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "SLICE"
         self._stream.codec_context.thread_count = 1
-        self._time_base = Fraction(self._stream.time_base)
-        self._origin = int(self._stream.start_time or 0)
+        self._clock = FrameClock(Fraction(self._stream.time_base), int(self._stream.start_time or 0))
         self._reformatter = VideoReformatter()
         self._frames: Optional[Iterator[Tuple[int, "av.VideoFrame"]]] = None
         self._pending: Optional[Tuple[int, "av.VideoFrame"]] = None
@@ -59,7 +58,7 @@ class VideoReader:
 
     def _decode_from(self, frame_index: int) -> None:
         """Seek to the keyframe at or before frame ``frame_index`` (by timestamp) and restart decoding."""
-        target = frame_to_pts(max(frame_index, 0), self._time_base, self._origin)
+        target = self._clock.pts(max(frame_index, 0))
         try:
             self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
         except av.error.FFmpegError as exc:
@@ -93,10 +92,11 @@ class VideoReader:
 
     def _indexed_frames(self) -> Iterator[Tuple[int, "av.VideoFrame"]]:
         last = None
+        to_frame = self._clock.frame
         try:
             for frame in self._container.decode(self._stream):
                 if frame.pts is not None:
-                    index = pts_to_frame(frame.pts, self._time_base, self._origin)
+                    index = to_frame(frame.pts)
                 else:
                     index = (last + 1) if last is not None else 0
                 last = index
@@ -110,10 +110,10 @@ class VideoReader:
             return item
         return next(self._frames, None)
 
-    def _collect(self, first: int, count: int, convert: Callable) -> Tuple[Optional[np.ndarray], int]:
-        """Decode on and keep frames ``[first, first + count)``; returns (frames, how many were filled)."""
+    def _collect(self, first: int, count: int, convert: Callable, out: np.ndarray) -> int:
+        """Decode on and write frames ``[first, first + count)`` into ``out``; returns how many
+        distinct frames were written."""
         stop = first + count
-        out: Optional[np.ndarray] = None
         seen = np.zeros(count, dtype=bool)
         while True:
             item = self._next()
@@ -125,39 +125,42 @@ class VideoReader:
             if index >= stop:
                 self._pending = item  # the next read may start here
                 break
-            image = convert(frame)
-            if out is None:
-                out = np.zeros((count,) + image.shape, dtype=np.uint8)
-            out[index - first] = image
+            convert(frame, out[index - first])
             seen[index - first] = True
             if index == stop - 1:
                 break
         self._next_index = stop
-        return out, int(seen.sum())
+        return int(seen.sum())
 
-    def read(self, first: int, count: int, color: str = "rgb") -> np.ndarray:
+    def read(self, first: int, count: int, color: str = "rgb", out: Optional[np.ndarray] = None) -> np.ndarray:
         """Frames ``[first, first + count)`` as uint8 ``[count, C, H, W]`` (C = 3 rgb, 1 gray).
 
         Frame ``j`` is the ``j``-th presented frame (selected by presentation timestamp), so
         every frame can be read from any position, including open-GOP leading B-frames.
+        ``out``: an array of that shape to decode into (none is allocated); it is returned.
         """
         if color not in COLORS:
             raise ValueError(f"color must be one of {COLORS}, got {color!r}")
-        if color == "rgb":
-            convert: Callable = lambda f: frame_to_rgb(f, self._reformatter)  # noqa: E731
-        else:
-            convert = lambda f: frame_to_gray(f, self._reformatter)[None]  # noqa: E731
+        shape = (count, 3 if color == "rgb" else 1, self.height, self.width)
+        if out is None:
+            out = np.empty(shape, dtype=np.uint8)
+        elif out.shape != shape or out.dtype != np.uint8:
+            raise ValueError(f"out must be uint8 {shape}, got {out.dtype} {out.shape}")
         if count <= 0:
-            return np.zeros((0, 3 if color == "rgb" else 1, self.height, self.width), np.uint8)
+            return out
+        reformatter = self._reformatter
+        if color == "rgb":
+            convert: Callable = lambda f, dst: frame_to_rgb_into(f, reformatter, dst)  # noqa: E731
+        else:
+            convert = lambda f, dst: frame_to_gray_into(f, reformatter, dst)  # noqa: E731
         # Decode on from where the last read stopped when that is close (no seek); else, or if
         # that does not deliver every frame, seek to a keyframe before `first`.
         if self._frames is not None and self._next_index <= first <= self._next_index + CONTINUE_WITHIN_FRAMES:
-            out, filled = self._collect(first, count, convert)
-            if out is not None and filled == count:
+            if self._collect(first, count, convert, out) == count:
                 return out
         self._seek_before(first)
-        out, filled = self._collect(first, count, convert)
-        if out is not None and filled == count:
+        filled = self._collect(first, count, convert, out)
+        if filled == count:
             return out
         self._frames = None
         raise MCoRecDataError(

@@ -60,3 +60,19 @@ def test_uem_rule_is_inclusive_on_both_ends():
     assert tl.in_uem(1000, 2000, 1000, 2000)
     assert not tl.in_uem(999, 2000, 1000, 2000)
     assert not tl.in_uem(1000, 2001, 1000, 2000)
+
+
+def test_frame_clock_equals_the_fraction_arithmetic():
+    """The reader's integer clock gives exactly pts_to_frame / frame_to_pts (any time base, origin)."""
+    import random
+    from fractions import Fraction
+
+    rng = random.Random(4)
+    for time_base in (Fraction(1, 12800), Fraction(1, 90000), Fraction(1, 25), Fraction(1001, 30000),
+                      Fraction(1, 1000), Fraction(1, 15360)):
+        for origin in (0, 1024, -2048, 7):
+            clock = tl.FrameClock(time_base, origin)
+            for _ in range(500):
+                pts, frame = rng.randint(-10 ** 6, 10 ** 8), rng.randint(-100, 10 ** 5)
+                assert clock.frame(pts) == tl.pts_to_frame(pts, time_base, origin)
+                assert clock.pts(frame) == tl.frame_to_pts(frame, time_base, origin)

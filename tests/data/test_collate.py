@@ -39,3 +39,26 @@ def test_pad_to_multiple_of_and_no_tokens():
 def test_all_skipped_gives_empty_batch():
     batch = collate([None, None])
     assert batch["num_skipped"] == 2 and batch["video"].shape[0] == 0 and batch["id"] == []
+
+
+def test_collate_in_a_worker_writes_the_batch_into_shared_memory(monkeypatch):
+    """Inside a DataLoader worker the batch is built in shared memory (no copy on the way to the
+    main process), with the same values as outside."""
+    import importlib
+
+    import torch
+
+    collate_module = importlib.import_module("mcorec_torch.data.collate")  # the module, not the function
+
+    samples = [{"video": torch.randint(0, 255, (t, 1, 4, 4), dtype=torch.uint8), "video_mask": torch.ones(t, dtype=torch.bool),
+                "audio": torch.rand(640 * t), "text": "a", "id": str(t), "session": "s", "speaker": "spk_0",
+                "conversation": 0, "tokens": torch.arange(t)} for t in (3, 5)]
+    plain = collate_module.collate(samples)
+    assert not plain["video"].is_shared()
+    monkeypatch.setattr(collate_module, "get_worker_info", lambda: object())
+    shared = collate_module.collate(samples)
+    for key in ("video", "video_mask", "audio", "tokens"):
+        assert shared[key].is_shared(), key
+        assert torch.equal(shared[key], plain[key]), key
+    assert shared["video"][0, 3:].eq(0).all() and shared["audio"][0, 3 * 640:].eq(0).all()
+    assert shared["tokens"][0, 3:].eq(-1).all()

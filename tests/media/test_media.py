@@ -179,3 +179,34 @@ def test_audio_is_placed_against_the_first_video_frame(tmp_path, audio_delay):
         assert np.abs(decoded[:audio_delay]).max() < 0.02 < np.abs(decoded[audio_delay:2 * audio_delay]).max()
     shift = min(audio_delay, 0)  # audio written before the video starts is cut
     assert audio_lag(decoded[4000:28000], np.roll(reference, shift)[4000:28000]) == 0
+
+
+@pytest.mark.parametrize("size", [(96, 96), (224, 224), (88, 88), (100, 98)])
+def test_rgb_into_equals_packed_rgb_for_colour_pictures(size):
+    """Planar swscale output is used only where it equals the packed conversion byte for byte."""
+    from av.video.reformatter import VideoReformatter
+    from mcorec_torch.media.color import frame_to_rgb, frame_to_rgb_into, planar_rgb_is_exact
+
+    height, width = size
+    rng = np.random.default_rng(height)
+    if size in ((96, 96), (224, 224)):
+        assert planar_rgb_is_exact(width, height)  # the crop sizes take the fast path here
+    for _ in range(4):
+        picture = av.VideoFrame.from_ndarray(rng.integers(0, 256, (height * 3 // 2, width), dtype=np.uint8),
+                                             format="yuv420p")
+        out = np.full((3, height, width), 7, np.uint8)
+        frame_to_rgb_into(picture, VideoReformatter(), out)
+        assert np.array_equal(out, frame_to_rgb(picture, VideoReformatter()))
+
+
+def test_read_decodes_into_the_given_array(dev_split):
+    root, _ = dev_split
+    path = str(next(root.glob("session_00/speakers/spk_0/central_crops/track_00.mp4")))
+    reader = VideoReader(path)
+    fresh = reader.read(10, 5, "rgb")
+    target = np.full((7, 3, 224, 224), 9, np.uint8)
+    assert reader.read(10, 5, "rgb", out=target[1:6]) is not None
+    assert np.array_equal(target[1:6], fresh) and (target[0] == 9).all() and (target[6] == 9).all()
+    with pytest.raises(ValueError, match="out must be"):
+        reader.read(0, 2, "gray", out=np.zeros((2, 3, 224, 224), np.uint8))
+    reader.close()

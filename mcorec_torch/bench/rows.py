@@ -1,0 +1,177 @@
+"""The bench's rows. Each measures one pass and returns a :class:`~.measure.Measurement`
+(frames delivered, segments, wall seconds, CPU core-seconds), or raises :class:`Skip` with
+the reason the row cannot run here.
+
+* :func:`limit_pass`: the decode limit: every track the pass's segments read, decoded once in
+  file order by PyAV on one thread, with the loader's conversion and one reusable swscale context;
+* :func:`dataset_pass`: ``MCoRecDataset[i]`` in this process over a fixed random order;
+* :func:`loader_pass`: a ``DataLoader`` (batch 8, ``collate``) with ``W`` workers;
+* :func:`gpu_pass`, :func:`baseline_pass`: the GPU path and the MCoRec baseline's torchcodec
+  loader (a new ``VideoDecoder``/``AudioDecoder`` per sample), when they exist here.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, List, Sequence
+
+import av
+import numpy as np
+import torch
+from av.video.reformatter import VideoReformatter
+from torch.utils.data import DataLoader
+
+from ..data import MCoRecDataset, collate
+from ..media.color import frame_to_gray, frame_to_rgb
+from ..timeline import FPS, SAMPLES_PER_FRAME
+from .measure import Measurement, stopwatch
+
+__all__ = ["Skip", "worker_init", "track_paths", "limit_pass", "dataset_pass", "loader_pass", "gpu_pass",
+           "baseline_pass", "BATCH_SIZE", "MIN_PASS_SEGMENTS", "random_order"]
+
+#: Samples per DataLoader batch in the loader rows.
+BATCH_SIZE = 8
+
+#: Segments of a pass when ``--segments`` is not given: the whole split, repeated (in fresh random
+#: orders) up to this many, so a pass lasts seconds and DataLoader start-up does not dominate it.
+MIN_PASS_SEGMENTS = 256
+
+
+def random_order(rng: np.random.Generator, n: int, count: int) -> List[int]:
+    """``count`` indices: random permutations of ``range(n)``, concatenated."""
+    order: List[int] = []
+    while len(order) < count:
+        order.extend(int(i) for i in rng.permutation(n))
+    return order[:count]
+
+
+class Skip(Exception):
+    """A row that cannot run here; the message is the reason."""
+
+
+def worker_init(_worker_id: int) -> None:
+    """DataLoader ``worker_init_fn``: one torch thread per worker (FACTS: two intra-op threads
+    on a busy 2-core machine stall small ops)."""
+    torch.set_num_threads(1)
+
+
+def track_paths(dataset: MCoRecDataset, order: Sequence[int]) -> List[str]:
+    """Crop videos of the speakers of segments ``order`` (the files the pass reads), sorted."""
+    index = dataset.index
+    speakers = set(int(s) for s in dataset.segment_speaker[np.asarray(order, dtype=np.int64)])
+    return sorted({index.tracks[t].path for s in speakers for t in index.speakers[s].tracks})
+
+
+def limit_pass(paths: Sequence[str], color: str, frames_per_segment: float) -> Measurement:
+    """Decode every file of ``paths`` once, sequentially, PyAV with one thread, converting each
+    frame as the loader does (SPEC §8 gray or RGB) with one reusable ``VideoReformatter``.
+    ``segments`` is in segment equivalents: frames / ``frames_per_segment`` (the pass's mean)."""
+    reformatter = VideoReformatter()
+    frames = 0
+    with stopwatch() as watch:
+        for path in paths:
+            with av.open(path) as container:
+                stream = container.streams.video[0]
+                stream.thread_type = "SLICE"
+                stream.codec_context.thread_count = 1
+                for frame in container.decode(stream):
+                    if color == "gray":
+                        frame_to_gray(frame, reformatter)
+                    else:
+                        frame_to_rgb(frame, reformatter)
+                    frames += 1
+    return watch.measurement(frames, int(round(frames / max(frames_per_segment, 1e-9))))
+
+
+def dataset_pass(dataset: MCoRecDataset, order: Sequence[int]) -> Measurement:
+    """``dataset[i]`` for ``i`` in ``order``, in this process."""
+    frames = 0
+    with stopwatch() as watch:
+        for i in order:
+            frames += int(dataset[int(i)]["video"].shape[0])
+    return watch.measurement(frames, len(order))
+
+
+def loader_pass(dataset: MCoRecDataset, order: Sequence[int], workers: int) -> Measurement:
+    """A ``DataLoader`` over ``order`` with ``workers`` worker processes (started and joined
+    inside the measurement, so their CPU time is reaped into ``RUSAGE_CHILDREN``)."""
+    frames = segments = 0
+    with stopwatch() as watch:
+        loader = DataLoader(dataset, batch_size=BATCH_SIZE, sampler=[int(i) for i in order], num_workers=workers,
+                            collate_fn=collate, worker_init_fn=worker_init if workers else None)
+        iterator = iter(loader)
+        for batch in iterator:
+            frames += int(batch["video_lengths"].sum())
+            segments += int(batch["video_lengths"].numel())
+        del iterator, loader
+    return watch.measurement(frames, segments)
+
+
+def gpu_pass(*_args: Any) -> Measurement:
+    """The SPEC §8 GPU (NVDEC) path, once the package has one."""
+    if not torch.cuda.is_available():
+        raise Skip("SPEC §8 GPU path not built (and no CUDA device here)")
+    raise Skip("SPEC §8 GPU path not built")
+
+
+def _baseline_modules() -> Any:
+    try:
+        import torchcodec.decoders as decoders  # noqa: PLC0415  optional peer
+    except Exception as exc:  # ImportError, or OSError/RuntimeError loading FFmpeg's libraries
+        raise Skip(f"torchcodec not importable: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
+    return decoders
+
+
+def _cut_or_pad(audio: torch.Tensor, length: int) -> torch.Tensor:
+    """The baseline's ``cut_or_pad``: first ``length`` samples, zero-padded at the end."""
+    if audio.shape[-1] >= length:
+        return audio[..., :length]
+    return torch.nn.functional.pad(audio, (0, length - audio.shape[-1]))
+
+
+def baseline_pass(dataset: MCoRecDataset, order: Sequence[int]) -> Measurement:
+    """The MCoRec baseline's way, call for call (FACTS.md): per sample a new torchcodec
+    ``VideoDecoder(track)`` and ``get_frames_played_in_range(start, end)`` on the cue's
+    seconds relative to the track start, a new ``AudioDecoder(track)`` and
+    ``get_samples_played_in_range(start, end)``, audio cut or padded to ``640 * T``; gray is
+    the luma of the decoded RGB. Segments spanning several tracks read their first track."""
+    decoders = _baseline_modules()
+    index = dataset.index
+    gray = dataset.color == "gray"
+    weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+    frames = 0
+    with stopwatch() as watch:
+        for i in order:
+            speaker = index.speakers[int(dataset.segment_speaker[int(i)])]
+            start_s, end_s = _segment_seconds(dataset, int(i))
+            track = index.tracks[speaker.tracks[0]]
+            for t in speaker.tracks:
+                cand = index.tracks[t]
+                if cand.start / FPS <= start_s < (cand.start + cand.num_frames) / FPS:
+                    track = cand
+                    break
+            offset = track.start / FPS
+            video = decoders.VideoDecoder(track.path).get_frames_played_in_range(
+                max(0.0, start_s - offset), end_s - offset).data
+            if gray:
+                video = (video.float() * weights).sum(1, keepdim=True).round().clamp(0, 255).to(torch.uint8)
+            samples = decoders.AudioDecoder(track.path).get_samples_played_in_range(
+                max(0.0, start_s - offset), end_s - offset).data.mean(0)
+            _cut_or_pad(samples, SAMPLES_PER_FRAME * int(video.shape[0]))
+            frames += int(video.shape[0])
+    return watch.measurement(frames, len(order))
+
+
+def _segment_seconds(dataset: MCoRecDataset, i: int) -> tuple:
+    """Cue start and end of segment ``i`` in seconds (central timeline)."""
+    index = dataset.index
+    rows = getattr(dataset, "_bench_rows", None)
+    if rows is None:
+        rows = {index.segment_id(r): r for r in range(len(index))}
+        dataset._bench_rows = rows  # type: ignore[attr-defined]
+    row = rows[dataset.segment_id(i)]
+    return int(index.start_ms[row]) / 1000.0, int(index.end_ms[row]) / 1000.0
+
+
+def cpu_count() -> int:
+    """Usable CPU cores of this process."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
