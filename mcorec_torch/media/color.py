@@ -83,7 +83,7 @@ def planar_rgb_is_exact(width: int, height: int) -> bool:
 
 def _planar_rgb_into(frame: "av.VideoFrame", out: np.ndarray) -> None:
     for channel, plane in zip((1, 2, 0), frame.planes):  # gbrp stores G, B, R
-        out[channel] = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
+        out[channel] = _plane_view(plane)
 
 
 def frame_to_rgb_into(frame: "av.VideoFrame", reformatter: VideoReformatter, out: np.ndarray) -> None:
@@ -96,6 +96,11 @@ def frame_to_rgb_into(frame: "av.VideoFrame", reformatter: VideoReformatter, out
         _planar_rgb_into(reformatter.reformat(frame, format="gbrp", threads=1), out)
     else:
         out[...] = frame_to_rgb(frame, reformatter)
+
+
+def _plane_view(plane: "av.video.plane.VideoPlane") -> np.ndarray:
+    """The bytes of one picture plane as a ``[height, width]`` view (line padding cut off)."""
+    return np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
 
 
 def frame_to_gray_into(frame: "av.VideoFrame", reformatter: VideoReformatter, out: np.ndarray) -> None:
