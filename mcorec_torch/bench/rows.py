@@ -141,34 +141,39 @@ def baseline_pass(dataset: MCoRecDataset, order: Sequence[int]) -> Measurement:
     frames = 0
     with stopwatch() as watch:
         for i in order:
-            speaker = index.speakers[int(dataset.segment_speaker[int(i)])]
             start_s, end_s = _segment_seconds(dataset, int(i))
-            track = index.tracks[speaker.tracks[0]]
-            for t in speaker.tracks:
-                cand = index.tracks[t]
-                if cand.start / FPS <= start_s < (cand.start + cand.num_frames) / FPS:
-                    track = cand
-                    break
+            # the track of the segment's first covered frame (a cue may start in a gap)
+            track = index.tracks[index.pieces(_segment_row(dataset, int(i)))[0][0]]
             offset = track.start / FPS
-            video = decoders.VideoDecoder(track.path).get_frames_played_in_range(
-                max(0.0, start_s - offset), end_s - offset).data
+            begin = max(0.0, start_s - offset)
+            # a cue running past the track's end: torchcodec refuses a stop beyond the stream,
+            # so the peer reads up to the stream's end (and pads its audio, as cut_or_pad does)
+            video_decoder = decoders.VideoDecoder(track.path)
+            video = video_decoder.get_frames_played_in_range(
+                begin, min(end_s - offset, float(video_decoder.metadata.end_stream_seconds))).data
             if gray:
                 video = (video.float() * weights).sum(1, keepdim=True).round().clamp(0, 255).to(torch.uint8)
-            samples = decoders.AudioDecoder(track.path).get_samples_played_in_range(
-                max(0.0, start_s - offset), end_s - offset).data.mean(0)
+            audio_decoder = decoders.AudioDecoder(track.path)
+            audio_end = float(audio_decoder.metadata.duration_seconds_from_header or end_s - offset)
+            samples = audio_decoder.get_samples_played_in_range(begin, min(end_s - offset, audio_end)).data.mean(0)
             _cut_or_pad(samples, SAMPLES_PER_FRAME * int(video.shape[0]))
             frames += int(video.shape[0])
     return watch.measurement(frames, len(order))
 
 
+def _segment_row(dataset: MCoRecDataset, i: int) -> int:
+    """Index row of dataset segment ``i``."""
+    rows = getattr(dataset, "_bench_rows", None)
+    if rows is None:
+        rows = {dataset.index.segment_id(r): r for r in range(len(dataset.index))}
+        dataset._bench_rows = rows  # type: ignore[attr-defined]
+    return rows[dataset.segment_id(i)]
+
+
 def _segment_seconds(dataset: MCoRecDataset, i: int) -> tuple:
     """Cue start and end of segment ``i`` in seconds (central timeline)."""
     index = dataset.index
-    rows = getattr(dataset, "_bench_rows", None)
-    if rows is None:
-        rows = {index.segment_id(r): r for r in range(len(index))}
-        dataset._bench_rows = rows  # type: ignore[attr-defined]
-    row = rows[dataset.segment_id(i)]
+    row = _segment_row(dataset, i)
     return int(index.start_ms[row]) / 1000.0, int(index.end_ms[row]) / 1000.0
 
 

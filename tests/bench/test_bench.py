@@ -65,3 +65,15 @@ def test_a_round_missing_the_reference_gives_no_ratio_for_it():
     summary = summarize_rounds(rounds, {"ours": {"limit": "limit"}})
     assert summary["ours"]["ratio_rounds"]["limit"] == [pytest.approx(0.5), None]
     assert summary["ours"]["ratios"]["limit"] == pytest.approx(0.5)
+
+
+def test_quick_bench_runs_the_baseline_peer_when_torchcodec_imports(tmp_path):
+    """With torchcodec (and the system FFmpeg it links) the peer rows are measured, not skipped."""
+    pytest.importorskip("torchcodec.decoders", exc_type=ImportError)
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--quick", "--out", str(tmp_path / "work"), "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    for config in ("lip/gray", "lip/rgb", "face/rgb", "face/gray"):
+        assert rows[f"baseline {config}"]["skipped"] is None, rows[f"baseline {config}"]["skipped"]
+        assert rows[f"baseline {config}"]["median"]["frames"] > 0
+        assert rows[f"dataset {config}"]["ratios"]["baseline"] > 0
