@@ -143,7 +143,7 @@ def baseline_pass(dataset: MCoRecDataset, order: Sequence[int]) -> Measurement:
         for i in order:
             start_s, end_s = _segment_seconds(dataset, int(i))
             # the track of the segment's first covered frame (a cue may start in a gap)
-            track = index.tracks[index.pieces(_segment_row(dataset, int(i)))[0][0]]
+            track = index.tracks[index.pieces(dataset.index_row(int(i)))[0][0]]
             offset = track.start / FPS
             begin = max(0.0, start_s - offset)
             # a cue running past the track's end: torchcodec refuses a stop beyond the stream,
@@ -161,19 +161,10 @@ def baseline_pass(dataset: MCoRecDataset, order: Sequence[int]) -> Measurement:
     return watch.measurement(frames, len(order))
 
 
-def _segment_row(dataset: MCoRecDataset, i: int) -> int:
-    """Index row of dataset segment ``i``."""
-    rows = getattr(dataset, "_bench_rows", None)
-    if rows is None:
-        rows = {dataset.index.segment_id(r): r for r in range(len(dataset.index))}
-        dataset._bench_rows = rows  # type: ignore[attr-defined]
-    return rows[dataset.segment_id(i)]
-
-
 def _segment_seconds(dataset: MCoRecDataset, i: int) -> tuple:
     """Cue start and end of segment ``i`` in seconds (central timeline)."""
     index = dataset.index
-    row = _segment_row(dataset, i)
+    row = dataset.index_row(i)
     return int(index.start_ms[row]) / 1000.0, int(index.end_ms[row]) / 1000.0
 
 

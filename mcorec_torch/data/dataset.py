@@ -146,6 +146,11 @@ class MCoRecDataset(Dataset):
         sessions = np.asarray([s.session for s in self.index.speakers], dtype=np.int64)
         return sessions[self.segment_speaker]
 
+    def index_row(self, i: int) -> int:
+        """Row of :attr:`index` that segment ``i`` is (segments with no text left are not rows of
+        the dataset, so the two numberings differ)."""
+        return int(self._rows[i])
+
     def segment_id(self, i: int) -> str:
         return self.index.segment_id(int(self._rows[i]))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 from pathlib import Path
 from typing import Optional
@@ -17,6 +18,8 @@ import numpy as np
 from .. import _io
 from ..errors import PathLike
 from . import audio
+
+logger = logging.getLogger(__name__)
 
 
 class AudioCache:
@@ -40,14 +43,14 @@ class AudioCache:
         if cached is not None and cached.is_file():
             try:
                 return np.load(cached, mmap_mode="r")
-            except (OSError, ValueError):
-                pass
+            except (OSError, ValueError) as exc:  # a damaged entry is decoded anew and replaced
+                logger.warning("audio cache entry %s of %s is unreadable (%s); decoding again", cached, path, exc)
         signal = audio.decode_audio(path, num_samples)
         if cached is not None:
             buffer = io.BytesIO()
             np.save(buffer, signal)
             try:
                 _io.atomic_write_bytes(cached, buffer.getvalue())
-            except OSError:
-                pass
+            except OSError as exc:
+                logger.debug("audio cache %s is not writable (%s): %s stays uncached", self.folder, exc, path)
         return signal

@@ -181,11 +181,11 @@ def _decode_into(reader: VideoReader, out: np.ndarray, color: str) -> int:
     for first in range(0, len(out), BUILD_CHUNK_FRAMES):
         count = min(BUILD_CHUNK_FRAMES, len(out) - first)
         try:
-            out[first: first + count] = reader.read(first, count, color)
+            reader.read(first, count, color, out=out[first: first + count])  # decoded in place
         except MCoRecDataError:
             for j in range(first, first + count):  # the frames that do decode, one by one
                 try:
-                    out[j] = reader.read(j, 1, color)[0]
+                    reader.read(j, 1, color, out=out[j: j + 1])
                 except MCoRecDataError:
                     return j
     return len(out)
