@@ -2,11 +2,17 @@
 
 Seek to the keyframe at or before the first wanted frame, decode forward, and select frames
 by presentation timestamp (B-frames reorder; keyframes may be 10 s apart; open-GOP leading
-B-frames are decoded after their keyframe). A reader asked for frames just after the ones it
-returned keeps decoding instead of seeking again. One swscale context per reader.
+B-frames are decoded after their keyframe). A reader asked for frames ahead of the ones it
+returned keeps decoding instead of seeking again, unless a keyframe lies between (keyframes
+come from the container's sample index, else from the packets seen).
+While it walks from a keyframe to the first wanted frame it tells the decoder to skip frames
+that no other frame references (``skip_frame = NONREF``): they are never delivered, and a
+frame that is wanted is never skipped, so the frames returned are the same. One swscale
+context per reader.
 """
 from __future__ import annotations
 
+import bisect
 import os
 from fractions import Fraction
 from typing import Callable, Iterator, Optional, Tuple
@@ -20,8 +26,10 @@ from ..timeline import FrameClock
 from .color import COLORS, frame_to_gray_into, frame_to_rgb_into
 from .probe import open_container
 
-#: If the wanted frame is at most this many frames past the reader's position, decode on
-#: instead of seeking (decoding is cheaper than the GOP walk a seek costs).
+#: Without a complete keyframe list (fragmented mp4), decode on instead of seeking only if the
+#: wanted frame is at most this many frames past the reader's position and no keyframe seen so
+#: far lies between. With the list, decode on whenever no keyframe lies between: a seek would
+#: land on a keyframe at or before the position and walk further.
 CONTINUE_WITHIN_FRAMES = 64
 
 #: When a seek lands past the wanted frame, seek again this many frames further back (then
@@ -50,6 +58,19 @@ class VideoReader:
         self._frames: Optional[Iterator[Tuple[int, "av.VideoFrame"]]] = None
         self._pending: Optional[Tuple[int, "av.VideoFrame"]] = None
         self._next_index = -1
+        #: frames before this one are not wanted: the decoder may skip those nobody references
+        self._wanted_from = 0
+        self._skipping = False
+        #: skip unreferenced frames before the wanted range (class default; off for A/B runs)
+        self.skip_unwanted = type(self).skip_unwanted
+        #: frame indices of keyframes (sorted), and whether that list covers the whole stream
+        self._keyframes, self._keyframes_complete = self._indexed_keyframes()
+        #: counters for tests and the benchmark: seeks made, frames the decoder delivered
+        self.seeks = 0
+        self.frames_decoded = 0
+
+    #: default of :attr:`skip_unwanted` for new readers
+    skip_unwanted = True
 
     def close(self) -> None:
         self._frames = None
@@ -63,6 +84,7 @@ class VideoReader:
             self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
         except av.error.FFmpegError as exc:
             raise MCoRecDataError(self.path, f"cannot seek to frame {frame_index}: {exc}") from None
+        self.seeks += 1
         self._frames = self._indexed_frames()
         self._pending = None
 
@@ -90,17 +112,57 @@ class VideoReader:
             back = max(2 * back, SEEK_BACK_FRAMES)
             target = max(min(target, landed) - back, 0)
 
+    def _skip(self, flag: bool) -> None:
+        if flag != self._skipping:
+            self._stream.codec_context.skip_frame = "NONREF" if flag else "DEFAULT"
+            self._skipping = flag
+
+
+    def _indexed_keyframes(self) -> Tuple[list, bool]:
+        """Keyframes of the container's sample index (mp4 ``stss``) as frame indices, and
+        whether the index lists every sample. Index timestamps are decoding times; they are
+        shifted by the first sample's decoding delay (its presentation time is the stream
+        start), which is exact for keyframes of a constant reorder depth and approximate
+        otherwise. Only used to choose between seeking and decoding on, never to select frames."""
+        try:
+            entries = self._stream.index_entries
+            delay = int(self._stream.start_time or 0) - entries[0].timestamp if len(entries) else 0
+            keys = sorted({max(self._clock.frame(e.timestamp + delay), 0) for e in entries if e.is_keyframe})
+            complete = bool(keys) and len(entries) >= int(self._stream.frames or 0) > 0
+        except (AttributeError, av.error.FFmpegError):  # older PyAV, or no index
+            keys, complete = [], False
+        return keys, complete
+
+    def _keyframe_between(self, after: int, upto: int) -> bool:
+        """Whether a known keyframe lies in frames ``(after, upto]``."""
+        at = bisect.bisect_right(self._keyframes, after)
+        return at < len(self._keyframes) and self._keyframes[at] <= upto
+
     def _indexed_frames(self) -> Iterator[Tuple[int, "av.VideoFrame"]]:
+        """``(frame index, frame)`` in decoding output order from the current position.
+
+        Packets are fed one by one so that a packet shown before the first wanted frame can be
+        marked skippable; the decoder then drops it only if no other frame references it.
+        """
         last = None
         to_frame = self._clock.frame
         try:
-            for frame in self._container.decode(self._stream):
-                if frame.pts is not None:
-                    index = to_frame(frame.pts)
-                else:
-                    index = (last + 1) if last is not None else 0
-                last = index
-                yield index, frame
+            for packet in self._container.demux(self._stream):
+                if packet.pts is not None:
+                    shown = to_frame(packet.pts)
+                    if packet.is_keyframe and not self._keyframes_complete and shown not in self._keyframes:
+                        bisect.insort(self._keyframes, shown)
+                    self._skip(self.skip_unwanted and shown < self._wanted_from)
+                else:  # the flush packet at the end, or a packet without timestamp
+                    self._skip(False)
+                for frame in packet.decode():
+                    if frame.pts is not None:
+                        index = to_frame(frame.pts)
+                    else:
+                        index = (last + 1) if last is not None else 0
+                    last = index
+                    self.frames_decoded += 1
+                    yield index, frame
         except av.error.FFmpegError as exc:
             raise MCoRecDataError(self.path, f"decoding failed (truncated or corrupt?): {exc}") from None
 
@@ -153,9 +215,11 @@ class VideoReader:
             convert: Callable = lambda f, dst: frame_to_rgb_into(f, reformatter, dst)  # noqa: E731
         else:
             convert = lambda f, dst: frame_to_gray_into(f, reformatter, dst)  # noqa: E731
-        # Decode on from where the last read stopped when that is close (no seek); else, or if
-        # that does not deliver every frame, seek to a keyframe before `first`.
-        if self._frames is not None and self._next_index <= first <= self._next_index + CONTINUE_WITHIN_FRAMES:
+        self._wanted_from = first
+        # Decode on from where the last read stopped when `first` is ahead and no seen keyframe
+        # lies between (no seek); else, or if that does not deliver every frame, seek to a
+        # keyframe before `first`.
+        if self._frames is not None and self._continues_to(first):
             if self._collect(first, count, convert, out) == count:
                 return out
         self._seek_before(first)
@@ -166,6 +230,15 @@ class VideoReader:
         raise MCoRecDataError(
             self.path, f"frames {first}..{first + count - 1} requested but only {filled} decoded "
                        f"(the container holds fewer frames than the index expects)")
+
+    def _continues_to(self, first: int) -> bool:
+        """Whether decoding on from the reader's position reaches ``first`` more cheaply than a seek."""
+        ahead = first - self._next_index
+        if ahead < 0:
+            return False
+        if self._keyframe_between(self._next_index, first):
+            return False  # a seek lands on that keyframe, closer to `first`
+        return self._keyframes_complete or ahead <= CONTINUE_WITHIN_FRAMES
 
     @property
     def width(self) -> int:
