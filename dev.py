@@ -79,7 +79,7 @@ def main() -> int:
         return run([str(PYTHON), "scripts/train_avsr.py", "--config", "configs/demo.yaml", *rest])
     if command == "run":
         return run(rest)
-    # the suite takes about a minute; a hang must fail well inside CI's 90 minutes
+    # the suite takes about 3 minutes on 2 busy cores (1000 tests, 2 min 44 s measured); a hang must fail well inside CI's 90 minutes
     code = run([str(PYTHON), "-m", "pytest", *rest], timeout=float(os.environ.get("MCOREC_TORCH_TEST_TIMEOUT", 2400)))
     if code == 5:
         print("[dev.py] pytest collected no tests: that is a failure, not a pass", file=sys.stderr)

@@ -30,6 +30,8 @@ def read_json(path: PathLike) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise MCoRecDataError(path, f"invalid JSON: {exc.msg}", line=exc.lineno) from None
+    except RecursionError:
+        raise MCoRecDataError(path, "invalid JSON: nested too deeply") from None
 
 
 def atomic_write_bytes(path: PathLike, data: bytes) -> Path:

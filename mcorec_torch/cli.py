@@ -8,7 +8,7 @@ import sys
 from typing import List, Optional
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("index", "check", "cache", "demo", "score", "bench")
+COMMANDS = ("index", "check", "cache", "demo", "score", "decode", "bench", "export", "export_merge")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,7 +30,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except Exception as exc:  # a data or config error: its message and exit 2 (SPEC §9), no traceback
+        from .config.schema import bad_input_exit
+
+        code = bad_input_exit(exc)
+        if code is None:
+            raise
+        return code
 
 
 if __name__ == "__main__":

@@ -108,3 +108,19 @@ def ego_sample_offset(uem_central_start: float, uem_ego_start: float) -> int:
 def in_uem(start_ms: int, end_ms: int, uem_start_ms: int, uem_end_ms: int) -> bool:
     """The official scorer's rule: a cue is kept iff ``start >= uem.start and end <= uem.end``."""
     return start_ms >= uem_start_ms and end_ms <= uem_end_ms
+
+
+def seconds_to_frames(seconds: float) -> int:
+    """A duration in seconds as whole frames the way the MCoRec baseline counts it,
+    ``int(seconds * 25)`` (truncated: 0.5 s is 12 frames)."""
+    return int(float(seconds) * FPS)
+
+
+def frame_to_ms(frame: int) -> int:
+    """Start of central frame ``frame`` in integer milliseconds (``frame * 40``)."""
+    return int(frame) * MS_PER_FRAME
+
+
+def frame_to_seconds(frame: int) -> float:
+    """Start of frame ``frame`` in seconds (``frame / 25``)."""
+    return int(frame) / FPS

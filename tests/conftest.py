@@ -32,9 +32,39 @@ def dev_split_without_central(dev_split, tmp_path_factory):
     return copy, specs
 
 
+@pytest.fixture
+def dev_copy(dev_split, tmp_path):
+    """A writable copy of the dev split (``tmp_path / "dev"``), for planting faults."""
+    root, _ = dev_split
+    copy = tmp_path / "dev"
+    shutil.copytree(root, copy)
+    return copy
+
+
 @pytest.fixture(scope="session")
 def train_split(tmp_path_factory):
     """A 1-session train split with ego videos, ego crops and lapel audio."""
     root = tmp_path_factory.mktemp("data") / "train"
     specs = synthetic.make_split(root, "train", num_sessions=1, seed=1)
     return root, {s.name: s for s in specs}
+
+
+@pytest.fixture
+def worker_error():
+    """``worker_error(loader)``: the exception iterating ``loader`` raises, after its worker
+    processes are shut down (a failed iterator left to the garbage collector, held alive by the
+    traceback, shuts its workers down at a random later point and can break other tests)."""
+    def run(loader):
+        iterator = iter(loader)
+        try:
+            for _ in iterator:
+                pass
+        except Exception as exc:  # noqa: BLE001 - returned to the test to inspect
+            exc.__traceback__ = None
+            return exc
+        finally:
+            shutdown = getattr(iterator, "_shutdown_workers", None)
+            if shutdown is not None:
+                shutdown()
+        raise AssertionError("iterating the loader raised nothing")
+    return run

@@ -19,9 +19,9 @@ LAYERS = [
     {"media"},
     {"index", "text"},
     {"data"},
-    {"transforms", "qa", "synthetic"},
-    {"config", "bench"},
-    {"train"},
+    {"transforms", "qa", "synthetic", "hypotheses", "gpu"},
+    {"config", "bench", "export"},
+    {"train", "lightning"},
     {"commands", "cli"},
     {"__init__", "scoring", "tokenizer", "avsr_model"},  # public names and kept module names
 ]

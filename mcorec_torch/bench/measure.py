@@ -5,7 +5,7 @@ from __future__ import annotations
 import resource
 import statistics
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Dict, Iterator, List, Mapping, Optional, Sequence
 from contextlib import contextmanager
 
@@ -21,6 +21,8 @@ class Measurement:
     segments: int
     wall_s: float
     cpu_s: float
+    #: further figures of a row (e.g. the GPU rows' batch latency and memory)
+    extra: Dict[str, float] = field(default_factory=dict)
 
     @property
     def frames_per_s(self) -> float:
@@ -39,6 +41,7 @@ class Measurement:
 
     def to_dict(self) -> Dict[str, float]:
         out = asdict(self)
+        out.update(out.pop("extra"))
         out.update(frames_per_s=self.frames_per_s, segments_per_s=self.segments_per_s,
                    cpu_s_per_1000_frames=self.cpu_s_per_1000_frames)
         return out

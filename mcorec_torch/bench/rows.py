@@ -6,8 +6,10 @@ the reason the row cannot run here.
   file order by PyAV on one thread, with the loader's conversion and one reusable swscale context;
 * :func:`dataset_pass`: ``MCoRecDataset[i]`` in this process over a fixed random order;
 * :func:`loader_pass`: a ``DataLoader`` (batch 8, ``collate``) with ``W`` workers;
-* :func:`gpu_pass`, :func:`baseline_pass`: the GPU path and the MCoRec baseline's torchcodec
-  loader (a new ``VideoDecoder``/``AudioDecoder`` per sample), when they exist here.
+* :func:`baseline_pass`: the MCoRec baseline's torchcodec loader (a new
+  ``VideoDecoder``/``AudioDecoder`` per sample), when torchcodec imports here.
+
+The GPU rows are in :mod:`.gpu_rows`.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from ..media.color import frame_to_gray, frame_to_rgb
 from ..timeline import FPS, SAMPLES_PER_FRAME
 from .measure import Measurement, stopwatch
 
-__all__ = ["Skip", "worker_init", "track_paths", "limit_pass", "dataset_pass", "loader_pass", "gpu_pass",
+__all__ = ["Skip", "worker_init", "track_paths", "limit_pass", "dataset_pass", "loader_pass",
            "baseline_pass", "BATCH_SIZE", "MIN_PASS_SEGMENTS", "random_order"]
 
 #: Samples per DataLoader batch in the loader rows.
@@ -104,13 +106,6 @@ def loader_pass(dataset: MCoRecDataset, order: Sequence[int], workers: int) -> M
             segments += int(batch["video_lengths"].numel())
         del iterator, loader
     return watch.measurement(frames, segments)
-
-
-def gpu_pass(*_args: Any) -> Measurement:
-    """The SPEC §8 GPU (NVDEC) path, once the package has one."""
-    if not torch.cuda.is_available():
-        raise Skip("SPEC §8 GPU path not built (and no CUDA device here)")
-    raise Skip("SPEC §8 GPU path not built")
 
 
 def _baseline_modules() -> Any:

@@ -13,8 +13,9 @@ import torch
 
 from ..data import MCoRecDataset
 from .extras import index_times, worker_rss
+from .gpu_rows import gpu_rows
 from .measure import Measurement, summarize_rounds
-from .rows import (MIN_PASS_SEGMENTS, Skip, baseline_pass, cpu_count, dataset_pass, gpu_pass, limit_pass, loader_pass,
+from .rows import (MIN_PASS_SEGMENTS, Skip, baseline_pass, cpu_count, dataset_pass, limit_pass, loader_pass,
                    random_order, track_paths)
 from .split import FULL_SHAPE, QUICK_SHAPE, ensure_split
 
@@ -97,8 +98,11 @@ def _plan_rows(roots: List[str], out: Path, args: argparse.Namespace, segments: 
                      lambda w=w: loader_pass(ds, order, w)))
         refs[name] = {"limit": _name("limit", LOADER_CONFIG), "baseline": _name("baseline", LOADER_CONFIG),
                       "one_process": _name("dataset", LOADER_CONFIG)}
-    rows.append((_name("gpu", LOADER_CONFIG), {"kind": "gpu", "config": "/".join(LOADER_CONFIG)},
-                 lambda: gpu_pass(ds, order)))
+    more, more_refs = gpu_rows(datasets, orders, _name)
+    rows.extend(more)
+    refs.update(more_refs)
+    if getattr(args, "gpu_only", False):  # what scripts/gpu_check.sh measures
+        rows = [row for row in rows if row[1]["kind"] in ("gpu", "cpu_loader", "limit")]
     return rows, skipped, refs, opened
 
 
@@ -171,7 +175,13 @@ def format_report(result: Dict[str, Any]) -> str:
         lines.append(f"{label:<16} {row['config']:<9} {_fmt(med['frames_per_s']):>10} "
                      f"{_fmt(med['segments_per_s'], 1):>10} {_fmt(med['cpu_s_per_1000_frames'], 3):>11} "
                      f"{_fmt(ratios.get('limit'), 2):>8} {_fmt(ratios.get('baseline'), 2):>10}")
-    other = {"one_process": "the 1-process dataset row", "dataset": "the dataset row without the cache"}
+    for name, row in result["rows"].items():
+        med = row.get("median") or {}
+        if "p50_batch_s" in med:
+            lines.append(f"{name}: batch latency p50 {med['p50_batch_s'] * 1000:.1f} ms, p95 "
+                         f"{med['p95_batch_s'] * 1000:.1f} ms, GPU peak {med['gpu_peak_mib']:.0f} MiB")
+    other = {"one_process": "the 1-process dataset row", "dataset": "the dataset row without the cache",
+             "cpu_path": "the CPU path (DataLoader) with as many workers"}
     for name, row in result["rows"].items():
         for key, what in other.items():
             if row.get("ratios", {}).get(key) is not None:

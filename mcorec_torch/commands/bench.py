@@ -28,6 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--samples", type=int, default=None, help="samples of the worker-RSS pass (default 2000, "
                         "quick 16)")
     parser.add_argument("--segments", type=int, default=None, help="segments per pass, random order (default: all, reshuffled up to 256; quick 3)")
+    parser.add_argument("--gpu-only", action="store_true", help="only the GPU rows, their CPU-path rows and the "
+                        "limit (what scripts/gpu_check.sh runs)")
     parser.add_argument("--json", metavar="FILE", help="write every figure as JSON")
 
 

@@ -17,8 +17,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--sessions", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="DataLoader worker processes")
     parser.add_argument("--batch-size", type=int, default=4)
-    # the demo's own defaults: the 96x96 gray lip crops most AVSR models train on
-    add_dataset_options(parser, cache_dir=False, defaults={"crops": "lip", "color": "gray"})
+    # the demo's own defaults: the 96x96 gray lip crops most AVSR models train on, and no
+    # segment shorter than 0.1 s (so none of 1 or 2 frames; they are counted as too_short)
+    add_dataset_options(parser, cache_dir=False, defaults={"crops": "lip", "color": "gray", "min_duration": 0.1})
     parser.set_defaults(func=run)
 
 

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 
-from ..errors import MCoRecDataError
 from ..timeline import FPS
 from ._options import add_dataset_options, dataset_kwargs
 
@@ -24,11 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from ..data.dataset import MCoRecDataset
 
     started = time.perf_counter()
-    try:
-        dataset = MCoRecDataset(args.roots, rebuild_index=args.rebuild, **dataset_kwargs(args))
-    except MCoRecDataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    dataset = MCoRecDataset(args.roots, rebuild_index=args.rebuild, **dataset_kwargs(args))  # errors: exit 2 (cli)
     seconds = time.perf_counter() - started
     report = dataset.report()
     lengths = dataset.lengths

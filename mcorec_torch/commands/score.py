@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 
 from ..corpus.layout import DEFAULT_HYPOTHESIS_DIR, DEFAULT_LABEL_DIR
-import sys
 
 
 def add_parser(subparsers) -> None:
@@ -23,16 +22,11 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Score, print the table and averages; 1 (after a message on stderr) on bad input."""
-    from ..errors import MCoRecDataError
+    """Score, print the table and averages. Bad input raises :class:`MCoRecDataError`, which
+    the command line prints without a traceback, exiting 2."""
     from ..text.scoring import format_report, score_split, write_json
 
-    try:
-        result = score_split(args.split_dir, hyp_dir_name=args.hyp_dir_name,
-                             label_dir_name=args.label_dir_name)
-    except MCoRecDataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    result = score_split(args.split_dir, hyp_dir_name=args.hyp_dir_name, label_dir_name=args.label_dir_name)
     print(format_report(result, per_speaker=getattr(args, "per_speaker", False)))
     if args.json:
         write_json(result, args.json)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from pathlib import Path
 from typing import Any, Dict, Optional, Union
 
@@ -17,8 +18,18 @@ from .schema import ConfigError, ExperimentConfig
 __all__ = ["build_dataset", "build_sampler", "build_dataloader", "build_tokenizer", "set_epoch", "prepare_data"]
 
 
-def _path(value: str) -> Path:
-    return Path(os.path.expandvars(os.path.expanduser(value)))
+_UNSET_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def _path(value: str, config: Optional[ExperimentConfig] = None, key: str = "") -> Path:
+    """``value`` with ``~`` and ``$VARS`` expanded; a variable that is not set is a
+    :class:`ConfigError` naming it and ``key`` (instead of a file named ``$VAR/...``)."""
+    expanded = os.path.expandvars(os.path.expanduser(value))
+    unset = [a or b for a, b in _UNSET_VAR.findall(expanded) if (a or b) not in os.environ]
+    if unset:
+        raise ConfigError(config.source if config is not None else "<config>", key,
+                          f"environment variable {unset[0]} is not set (the value is {value!r})")
+    return Path(expanded)
 
 
 def _write_synthetic_split(config: ExperimentConfig, name: str) -> None:
@@ -38,7 +49,7 @@ def _write_synthetic_split(config: ExperimentConfig, name: str) -> None:
 
 def _train_missing_tokenizer(config: ExperimentConfig) -> None:
     spec = config.text.tokenizer
-    if spec is None or spec.train_if_missing is None or _path(spec.model).exists():
+    if spec is None or spec.train_if_missing is None or _path(spec.model, config, "text.tokenizer.model").exists():
         return
     key = "text.tokenizer"
     if "train" not in config.splits:
@@ -77,7 +88,8 @@ def build_tokenizer(config: ExperimentConfig) -> Any:
         return None
     from ..text.tokenizer import Tokenizer
 
-    return Tokenizer(_path(spec.model), _path(spec.units) if spec.units else None)
+    return Tokenizer(_path(spec.model, config, "text.tokenizer.model"),
+                     _path(spec.units, config, "text.tokenizer.units") if spec.units else None)
 
 
 def build_dataset(config: ExperimentConfig, split: str, *, tokenizer: Any = None) -> Any:
@@ -86,9 +98,6 @@ def build_dataset(config: ExperimentConfig, split: str, *, tokenizer: Any = None
     from ..data.dataset import MCoRecDataset
     from ..transforms import TRANSFORMS, Compose
 
-    if config.decode.device != "cpu":
-        raise ConfigError(config.source, "decode.device", f"{config.decode.device!r} decoding is not "
-                          "available in this version (SPEC §8 GPU decoding is not built yet); use cpu")
     spec = config.split(split)
     prepare_data(config, split)
     options = dataclasses.asdict(split_dataset_options(config, split))
@@ -97,7 +106,7 @@ def build_dataset(config: ExperimentConfig, split: str, *, tokenizer: Any = None
     if tokenizer is None:
         tokenizer = build_tokenizer(config)
     dataset = MCoRecDataset(
-        [_path(r) for r in spec.roots], normalizer=config.text.normalizer, tokenizer=tokenizer,
+        [_path(r, config, f"splits.{split}.roots[{i}]") for i, r in enumerate(spec.roots)], normalizer=config.text.normalizer, tokenizer=tokenizer,
         cache_dir=_path(config.data.cache_dir) if config.data.cache_dir else None, **options)
     if transforms:
         compose = Compose(transforms, seed=config.transforms.seed)
@@ -114,7 +123,9 @@ def build_sampler(config: ExperimentConfig, split: str, dataset: Any, *,
     s = config.sampler
     return BucketBatchSampler(dataset.lengths, max_frames=s.max_frames, max_batch_size=s.max_batch_size,
                               shuffle=config.split(split).shuffle, seed=s.seed, drop_last=s.drop_last,
-                              num_replicas=num_replicas, rank=rank, num_buckets=s.num_buckets)
+                              num_replicas=num_replicas, rank=rank, num_buckets=s.num_buckets,
+                              **({"locality": s.locality, "tracks": dataset.segment_speaker,
+                                  "starts": dataset.segment_frame_start} if s.locality > 1 else {}))
 
 
 def set_epoch(loader: Any, epoch: int) -> None:
@@ -155,8 +166,17 @@ def build_dataloader(config: Union[ExperimentConfig, str, os.PathLike], split: s
     # A private generator for the workers' base seed: creating an iterator then leaves the
     # global torch RNG (dropout in the training loop) alone, which keeps resumed runs exact.
     generator = torch.Generator().manual_seed(config.sampler.seed)
-    loader = DataLoader(dataset, batch_sampler=sampler, num_workers=opts.num_workers,
-                        collate_fn=Collator(pad_to_multiple_of=opts.pad_to_multiple_of),
-                        pin_memory=opts.pin_memory, generator=generator, **kwargs)
+    if config.decode.device == "cuda":  # video decoded in this process (SPEC §8)
+        from ..gpu import GpuBatchLoader
+
+        if config.decode.threads < 1:
+            raise ConfigError(config.source, "decode.threads", f"must be >= 1, got {config.decode.threads}")
+        loader: Any = GpuBatchLoader(dataset, batch_sampler=sampler, num_workers=opts.num_workers, device="cuda",
+                                     threads=config.decode.threads, pad_to_multiple_of=opts.pad_to_multiple_of,
+                                     pin_memory=opts.pin_memory, generator=generator, **kwargs)
+    else:
+        loader = DataLoader(dataset, batch_sampler=sampler, num_workers=opts.num_workers,
+                            collate_fn=Collator(pad_to_multiple_of=opts.pad_to_multiple_of),
+                            pin_memory=opts.pin_memory, generator=generator, **kwargs)
     set_epoch(loader, epoch)
     return loader

@@ -19,6 +19,24 @@ __all__ = ["ConfigError", "DataConfig", "DatasetConfig", "TokenizerTraining", "T
            "DecodeConfig", "ModelConfig", "TrainConfig", "ExperimentConfig", "make_dataset_config"]
 
 
+#: Exit status of a command-line run that bad input ended (SPEC §9): a data or config error.
+EXIT_BAD_INPUT = 2
+
+
+def bad_input_exit(exc: BaseException) -> Optional[int]:
+    """For a command line: when ``exc`` is a :class:`~mcorec_torch.errors.MCoRecDataError` or a
+    :class:`ConfigError`, print ``error: <message>`` (file, key or line, what is wrong) to
+    stderr without a traceback and return :data:`EXIT_BAD_INPUT`; else ``None`` (re-raise it)."""
+    import sys
+
+    from ..errors import MCoRecDataError
+
+    if not isinstance(exc, (MCoRecDataError, ConfigError)):
+        return None
+    print(f"error: {exc}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
 class ConfigError(ValueError):
     """A config file that is not what :class:`ExperimentConfig` describes; names file and key."""
 
@@ -119,6 +137,7 @@ class SamplerConfig:
     seed: int = 0
     drop_last: bool = False
     num_buckets: int = 10
+    locality: int = 1  # > 1: runs of this many neighbouring segments of one speaker stay together
 
 
 @dataclass
@@ -133,7 +152,12 @@ class LoaderConfig:
 
 @dataclass
 class DecodeConfig:
-    device: str = _choice("cpu", "cpu", "cuda")  # cuda is refused by build_dataset (SPEC §8)
+    """Where the crop streams are decoded (SPEC §8): ``cpu`` in the DataLoader workers, or
+    ``cuda`` in the training process (:class:`mcorec_torch.gpu.GpuBatchLoader`, NVDEC where
+    it works, the CPU decoder with a logged reason where not) with ``threads`` decode lanes."""
+
+    device: str = _choice("cpu", "cpu", "cuda")
+    threads: int = 4
 
 
 @dataclass
@@ -168,6 +192,10 @@ class TrainConfig:
     log_every: int = 10
     eval_split: Optional[str] = "valid"
     eval_max_batches: Optional[int] = None
+    # also decode eval_split in ASD chunks as `mcorec-torch decode` does and score it as `score`
+    # does (speaker WER, conversation F1, joint error); hypotheses go to <out_dir>/challenge/<split>
+    eval_challenge: bool = False
+    eval_challenge_chunk_size: float = 15.0  # seconds: the longest ASD chunk (decode's --chunk-size)
     checkpoint_every: int = 100
     seed: int = 0
     device: str = _choice("auto", "auto", "cpu", "cuda")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from ..errors import MCoRecDataError, PathLike
 
@@ -43,7 +43,7 @@ def track_files(speaker: str, view: str, track: int) -> Dict[str, str]:
 def speaker_sort_key(name: str) -> Tuple[int, str]:
     """Sort ``spk_2`` before ``spk_10``."""
     tail = name.rsplit("_", 1)[-1]
-    return (int(tail), name) if tail.isdigit() else (1 << 30, name)
+    return (int(tail), name) if tail.isascii() and tail.isdigit() else (1 << 30, name)
 
 
 def session_folders(split_dir: PathLike) -> List[Path]:
@@ -56,12 +56,31 @@ def session_folders(split_dir: PathLike) -> List[Path]:
     return sorted(p for p in split_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
 
+def split_level_fault(split_dir: PathLike) -> Optional[str]:
+    """What is wrong when ``split_dir`` is a folder one level too low (a session folder) or
+    too high (the folder holding the splits), or ``None``. Checked before anything else, as
+    either one otherwise gives a misleading error about its parts."""
+    split_dir = Path(split_dir)
+    if (split_dir / METADATA_FILE).is_file() or (split_dir / "speakers").is_dir():
+        return f"this is a session folder (it holds {METADATA_FILE} or speakers/); pass its parent, the split"
+    folders = session_folders(split_dir)
+    if folders and not any((f / METADATA_FILE).is_file() for f in folders):
+        splits = [f.name for f in folders if any((s / METADATA_FILE).is_file() for s in session_folders(f))]
+        if splits:
+            return f"this folder holds the splits {', '.join(splits)}; pass one of them"
+    return None
+
+
 def list_sessions(split_dir: PathLike) -> List[Path]:
     """:func:`session_folders`, raising :class:`MCoRecDataError` when the split directory
-    does not exist, holds no session, or a session has no ``metadata.json``."""
+    does not exist, is a session folder or the folder of the splits
+    (:func:`split_level_fault`), holds no session, or a session has no ``metadata.json``."""
     split_dir = Path(split_dir)
     if not split_dir.is_dir():
         raise MCoRecDataError(split_dir, "split directory does not exist")
+    fault = split_level_fault(split_dir)
+    if fault is not None:
+        raise MCoRecDataError(split_dir, fault)
     sessions = session_folders(split_dir)
     for session in sessions:
         if not (session / METADATA_FILE).is_file():

@@ -6,9 +6,11 @@ Unknown keys are kept in ``extra`` dicts, never rejected.
 """
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Tuple
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, TypeVar
 
 from .._io import read_json
 from ..errors import MCoRecDataError, PathLike
@@ -16,10 +18,42 @@ from ..timeline import seconds_to_ms
 from .layout import METADATA_FILE, VIEWS, speaker_sort_key
 
 
+T = TypeVar("T")
+
+
 def _number(path: PathLike, key: str, value: Any) -> float:
+    """A finite JSON number (``NaN``, ``Infinity`` and ``1e999``, which Python's json reads,
+    are not)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise MCoRecDataError(path, f"expected a number, got {value!r}", key=key)
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        shown = repr(value) if isinstance(value, float) else "an integer too large for a float"
+        raise MCoRecDataError(path, f"expected a finite number, got {shown}", key=key)
+    return number
+
+
+#: Bounds that keep numbers within what the index stores (int64 samples, int32 pieces): about
+#: 115 days of seconds, 2**31 frames or conversation ids.
+MAX_SECONDS = 1e7
+MAX_WHOLE = 2 ** 31 - 1
+
+
+def _seconds(path: PathLike, key: str, value: Any) -> float:
+    number = _number(path, key, value)
+    if abs(number) > MAX_SECONDS:
+        raise MCoRecDataError(path, f"{number:g} s is not a plausible time (at most {MAX_SECONDS:g} s)", key=key)
+    return number
+
+
+def _whole(path: PathLike, key: str, value: Any, what: str, minimum: int) -> int:
+    number = _number(path, key, value)
+    if number != int(number) or not minimum <= number <= MAX_WHOLE:
+        raise MCoRecDataError(path, f"expected a whole {what} in [{minimum}, {MAX_WHOLE}], got {value!r}", key=key)
+    return int(number)
 
 
 def _object(path: PathLike, key: str, value: Any) -> Mapping[str, Any]:
@@ -29,9 +63,32 @@ def _object(path: PathLike, key: str, value: Any) -> Mapping[str, Any]:
 
 
 def _string(path: PathLike, key: str, value: Any) -> str:
+    """A path relative to the session folder that stays inside it."""
     if not isinstance(value, str) or not value:
         raise MCoRecDataError(path, f"expected a non-empty path string, got {value!r}", key=key)
+    if "\0" in value:
+        raise MCoRecDataError(path, f"path holds a NUL character: {value!r}", key=key)
+    pure = PurePosixPath(value.replace("\\", "/"))
+    if pure.is_absolute() or (len(value) > 1 and value[1] == ":"):
+        raise MCoRecDataError(path, f"absolute path {value!r}; paths are relative to the session folder", key=key)
+    depth = 0
+    for part in pure.parts:
+        depth += -1 if part == ".." else 0 if part == "." else 1
+        if depth < 0:
+            raise MCoRecDataError(path, f"path {value!r} leaves the session folder", key=key)
     return value
+
+
+def _collect(errors: Optional[List[MCoRecDataError]], action: Callable[[], T]) -> Optional[T]:
+    """``action()``; with an ``errors`` list its :class:`MCoRecDataError` is appended there and
+    ``None`` returned (so that ``check`` sees every problem of a file), else it propagates."""
+    if errors is None:
+        return action()
+    try:
+        return action()
+    except MCoRecDataError as exc:
+        errors.append(exc)
+        return None
 
 
 @dataclass(frozen=True)
@@ -96,57 +153,83 @@ class SessionMetadata:
         return self.session_dir / relative
 
 
-def _parse_crop(path: Path, key: str, value: Any) -> CropEntry:
+def _parse_crop(path: Path, key: str, value: Any, errors: Optional[List[MCoRecDataError]]) -> Optional[CropEntry]:
     entry = _object(path, key, value)
     for required in ("video", "crop_metadata"):
         if required not in entry:
             raise MCoRecDataError(path, "missing required key", key=f"{key}.{required}")
     known = {name: entry.get(name) for name in ("video", "crop_metadata", "bbox", "lip", "asd")}
     for name, item in known.items():
-        if item is not None:
-            _string(path, f"{key}.{name}", item)
+        if item is not None and _collect(errors, lambda: _string(path, f"{key}.{name}", item)) is None:
+            known[name] = None
+    if known["video"] is None or known["crop_metadata"] is None:
+        return None  # only when collecting: the error is in ``errors``
     extra = {k: v for k, v in entry.items() if k not in known}
     return CropEntry(extra=extra, **known)
 
 
-def _parse_view(path: Path, key: str, value: Any) -> ViewInfo:
-    view = _object(path, key, value)
+def _parse_uem(path: Path, key: str, view: Mapping[str, Any]) -> Tuple[float, float]:
     if "uem" not in view:
         raise MCoRecDataError(path, "missing required key", key=f"{key}.uem")
     uem = _object(path, f"{key}.uem", view["uem"])
     for bound in ("start", "end"):
         if bound not in uem:
             raise MCoRecDataError(path, "missing required key", key=f"{key}.uem.{bound}")
-    start = _number(path, f"{key}.uem.start", uem["start"])
-    end = _number(path, f"{key}.uem.end", uem["end"])
+    start = _seconds(path, f"{key}.uem.start", uem["start"])
+    end = _seconds(path, f"{key}.uem.end", uem["end"])
     if end < start:
         raise MCoRecDataError(path, f"UEM end {end} is before start {start}", key=f"{key}.uem")
+    return start, end
+
+
+def _parse_view(path: Path, key: str, value: Any,
+                errors: Optional[List[MCoRecDataError]] = None) -> Optional[ViewInfo]:
+    view = _object(path, key, value)
+    uem = _collect(errors, lambda: _parse_uem(path, key, view))
     video = view.get("video")
-    if video is not None:
-        _string(path, f"{key}.video", video)
+    if video is not None and _collect(errors, lambda: _string(path, f"{key}.video", video)) is None:
+        video = None
     crops_value = view.get("crops", [])
     if not isinstance(crops_value, list):
-        raise MCoRecDataError(path, "expected a list of crops", key=f"{key}.crops")
-    crops = tuple(_parse_crop(path, f"{key}.crops[{i}]", c) for i, c in enumerate(crops_value))
+        _collect(errors, lambda: _raise(MCoRecDataError(path, "expected a list of crops", key=f"{key}.crops")))
+        crops_value = []
+    parsed = [_collect(errors, lambda: _parse_crop(path, f"{key}.crops[{i}]", c, errors))
+              for i, c in enumerate(crops_value)]
+    if uem is None:  # only when collecting (the error is in ``errors``): the rest is still checked
+        uem = (math.nan, math.nan)
     extra = {k: v for k, v in view.items() if k not in ("video", "uem", "crops")}
-    return ViewInfo(video=video, uem_start=start, uem_end=end, crops=crops, extra=extra)
+    return ViewInfo(video=video, uem_start=uem[0], uem_end=uem[1], crops=tuple(c for c in parsed if c),
+                    extra=extra)
 
 
-def load_metadata(session_dir: PathLike) -> SessionMetadata:
+def _raise(error: Exception) -> None:
+    raise error
+
+
+def load_metadata(session_dir: PathLike, errors: Optional[List[MCoRecDataError]] = None) -> SessionMetadata:
     """Parse ``SESSION/metadata.json``.
 
     Raises :class:`MCoRecDataError` when it is missing, not JSON, or not the documented
-    shape ``{"spk_N": {"central": {...}, "ego": {...}}}``.
+    shape ``{"spk_N": {"central": {...}, "ego": {...}}}``, or a path in it is absolute or
+    leaves the session folder. With an ``errors`` list (``check``), every problem found is
+    appended there and the parts without one are returned (a view whose UEM is unusable with
+    NaN bounds); only an unreadable file or a document that is not an object still raises.
     """
     session_dir = Path(session_dir)
     path = session_dir / METADATA_FILE
     document = _object(path, "<root>", read_json(path))
     speakers: Dict[str, SpeakerInfo] = {}
     for name in sorted(document, key=speaker_sort_key):
-        entry = _object(path, name, document[name])
-        views = {v: _parse_view(path, f"{name}.{v}", entry[v]) if v in entry else None for v in VIEWS}
+        entry = _collect(errors, lambda: _object(path, name, document[name]))
+        if entry is None:
+            continue
+        views = {v: _collect(errors, lambda: _parse_view(path, f"{name}.{v}", entry[v], errors)) if v in entry
+                 else None for v in VIEWS}
+        if all(v not in entry for v in VIEWS):
+            _collect(errors, lambda: _raise(MCoRecDataError(path, "speaker has neither 'central' nor 'ego'",
+                                                            key=name)))
         if views["central"] is None and views["ego"] is None:
-            raise MCoRecDataError(path, "speaker has neither 'central' nor 'ego'", key=name)
+            continue
         extra = {k: v for k, v in entry.items() if k not in VIEWS}
         speakers[name] = SpeakerInfo(name=name, central=views["central"], ego=views["ego"], extra=extra)
     return SessionMetadata(session_dir=session_dir, speakers=speakers)
@@ -170,15 +253,12 @@ def read_track_json(path: PathLike) -> TrackTiming:
     for key in ("frame_start", "frame_end"):
         if key not in document:
             raise MCoRecDataError(path, "missing required key", key=key)
-        number = _number(path, key, document[key])
-        if number != int(number) or number < 0:
-            raise MCoRecDataError(path, f"expected a non-negative whole frame number, got {number}", key=key)
-        values[key] = int(number)
+        values[key] = _whole(path, key, document[key], "frame number", 0)
     if values["frame_end"] < values["frame_start"]:
         raise MCoRecDataError(path, f"frame_end {values['frame_end']} < frame_start {values['frame_start']}",
                               key="frame_end")
     for key in ("start_time", "end_time", "duration"):
-        values[key] = _number(path, key, document[key]) if document.get(key) is not None else None
+        values[key] = _seconds(path, key, document[key]) if document.get(key) is not None else None
     return TrackTiming(**values)
 
 
@@ -187,7 +267,7 @@ def read_bbox(path: PathLike) -> Dict[int, Tuple[float, float, float, float]]:
     document = _object(path, "<root>", read_json(path))
     boxes: Dict[int, Tuple[float, float, float, float]] = {}
     for frame, box in document.items():
-        if not str(frame).lstrip("-").isdigit():
+        if re.fullmatch(r"-?[0-9]+", frame) is None:
             raise MCoRecDataError(path, "expected a frame number as key", key=str(frame))
         box = _object(path, frame, box)
         try:
@@ -202,8 +282,5 @@ def read_speaker_to_cluster(path: PathLike) -> Dict[str, int]:
     document = _object(path, "<root>", read_json(path))
     clusters: Dict[str, int] = {}
     for name, value in document.items():
-        number = _number(path, name, value)
-        if number != int(number):
-            raise MCoRecDataError(path, f"expected a whole conversation id, got {value!r}", key=name)
-        clusters[name] = int(number)
+        clusters[name] = _whole(path, name, value, "conversation id", -MAX_WHOLE)
     return clusters

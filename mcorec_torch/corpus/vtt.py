@@ -1,8 +1,9 @@
 """WebVTT transcripts (``labels/spk_N.vtt``) read into integer-millisecond cues.
 
 Parsing is done by ``webvtt-py``; because it drops malformed cue timings silently, every
-line holding ``-->`` is checked here first so that a bad timing is an error naming its
-line (SPEC §10). Times are taken with ``in_milliseconds()``, never the truncated
+line that looks like a cue timing (one holding ``-->``, or two times joined by any other
+arrow such as ``->``, ``=>``, ``→``, or by spaces) is checked here first so that a bad
+timing is an error naming its line (SPEC §10). Times are taken with ``in_milliseconds()``, never the truncated
 ``*_in_seconds`` properties.
 """
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, List, Tuple
+from typing import Iterable, List, Optional, Tuple
 
 import webvtt
 
@@ -20,6 +21,18 @@ from ..errors import MCoRecDataError, PathLike
 
 _TIMESTAMP = r"(?:\d{2,}:)?[0-5]\d:[0-5]\d\.\d{3}"
 _TIMING_LINE = re.compile(rf"^\s*({_TIMESTAMP})\s+-->\s+({_TIMESTAMP})(?:\s+.*)?$")
+# Lines a person meant as a cue timing: two times joined by an arrow of any kind, or by spaces
+# or a dash when both have a fraction of a second ("00:01.000 00:02.000", "00:01.000 - 00:02.000").
+_TIME_LIKE = r"\d+(?::\d+)+(?:[.,]\d+)?|\d+[.,]\d+"
+_FINE_TIME = r"\d+(?::\d+)+[.,]\d+"
+_ARROW = r"[-=~\u2010-\u2015_]*>|[\u2190-\u21ff\u27f0-\u27ff\u2900-\u297f\u2794-\u27bf]|-{2,}"
+_LOOKS_LIKE_TIMING = re.compile(rf"^\s*(?:(?:{_TIME_LIKE})\s*(?:{_ARROW})\s*(?:{_TIME_LIKE})|"
+                                rf"(?:{_FINE_TIME})(?:\s+|\s*[-~\u2010-\u2015]\s*)(?:{_FINE_TIME}))")
+
+
+def looks_like_timing(line: str) -> bool:
+    """Whether ``line`` was meant as a cue timing line (well formed or not)."""
+    return "-->" in line or _LOOKS_LIKE_TIMING.match(line) is not None
 
 
 @dataclass(frozen=True)
@@ -55,24 +68,30 @@ def _timestamp_ms(stamp: str) -> int:
     return ((hours * 60 + minutes) * 60 + int(seconds)) * 1000 + int(millis)
 
 
-def read_vtt(path: PathLike) -> List[Cue]:
+def read_vtt(path: PathLike, errors: Optional[List[MCoRecDataError]] = None) -> List[Cue]:
     """Read every cue of a WebVTT file, in file order.
 
     Raises :class:`MCoRecDataError` naming the file (and line) when the file is missing,
-    unreadable, lacks the ``WEBVTT`` header, or has a timing line that does not parse.
-    Cues with ``end <= start`` are returned as written; callers decide (the index counts
-    them as ``bad_cue``, ``check`` reports them).
+    unreadable, lacks the ``WEBVTT`` header, or has a line that looks like a cue timing but
+    does not parse. Cues with ``end <= start`` are returned as written; callers decide (the
+    index counts them as ``bad_cue``, ``check`` reports them). With an ``errors`` list
+    (``check``), every malformed timing line is appended there and the other cues returned.
     """
     path = os.fspath(path)
     lines = read_text(path, "transcript file", encoding="utf-8-sig").splitlines()
 
     timing_lines: List[int] = []
     for number, text in enumerate(lines, start=1):
-        if "-->" not in text:
+        if not looks_like_timing(text):
             continue
         match = _TIMING_LINE.match(text)
         if match is None:
-            raise MCoRecDataError(path, f"malformed cue timing {text.strip()!r}", line=number)
+            error = MCoRecDataError(path, f"malformed cue timing {text.strip()!r} (expected 'HH:MM:SS.mmm --> "
+                                          "HH:MM:SS.mmm'; webvtt-py would drop this cue silently)", line=number)
+            if errors is None:
+                raise error
+            errors.append(error)
+            continue
         timing_lines.append(number)
 
     try:

@@ -30,6 +30,18 @@ def _new_zeros(shape: Tuple[int, ...], dtype: torch.dtype, fill: bool = True) ->
     return out
 
 
+def _frames(sample: Sample) -> int:
+    """Frames of a sample: of its ``video``, or of its ``video_plan`` (frames not decoded yet)."""
+    plan = sample.get("video_plan")
+    return int(plan.frames) if plan is not None else int(sample["video"].shape[0])
+
+
+def _frame_shape(sample: Sample) -> Tuple[int, ...]:
+    """``(C, H, W)`` of a sample's frames (decoded or planned)."""
+    plan = sample.get("video_plan")
+    return tuple(plan.shape[1:]) if plan is not None else tuple(sample["video"].shape[1:])
+
+
 def _round_up(value: int, multiple: Optional[int]) -> int:
     if not multiple or multiple <= 1:
         return value
@@ -45,6 +57,10 @@ class Collator:
     :class:`mcorec_torch.transforms.LogFbank` have ``audio_features [T, D]``; they are padded
     with zeros to ``audio_features [B, Tmax, D]`` (lengths are ``video_lengths``). ``None`` samples (skipped by
     ``on_error="skip"``) are dropped and counted in ``batch["num_skipped"]``.
+
+    Samples loaded with ``video=False`` (:meth:`MCoRecDataset.fetch`) carry a ``video_plan``
+    instead of frames: the batch then has ``video_plans`` (a list) and ``video_shape``
+    ``(B, Tmax, C, H, W)`` instead of ``video``, for the GPU stage to decode (SPEC §8).
 
     ``pad_to_multiple_of``: round ``Tmax`` (frames) up to a multiple of this.
     """
@@ -62,27 +78,36 @@ class Collator:
                           "audio": torch.zeros(0, 0), "audio_lengths": torch.zeros(0, dtype=torch.long)})
             batch.update({k: [] for k in LIST_KEYS})
             return batch
-        lengths = [int(s["video"].shape[0]) for s in kept]
+        planned = "video_plan" in kept[0]  # frames left for the GPU stage (SPEC §8)
+        if any(("video_plan" in s) != planned for s in kept):
+            raise ValueError("a batch mixes samples with decoded video and samples with a video_plan")
+        lengths = [_frames(s) for s in kept]
         t_max = _round_up(max(lengths), self.pad_to_multiple_of)
-        first = kept[0]["video"]
+        frame_shape = _frame_shape(kept[0])
         # video and audio are written whole below (samples, then zero padding): no zero-fill first
-        video = _new_zeros((len(kept), t_max) + tuple(first.shape[1:]), first.dtype, fill=False)
+        video = None if planned else _new_zeros((len(kept), t_max) + frame_shape, kept[0]["video"].dtype, fill=False)
         mask = _new_zeros((len(kept), t_max), torch.bool)
         audio = _new_zeros((len(kept), t_max * SAMPLES_PER_FRAME), kept[0]["audio"].dtype, fill=False)
         audio_lengths = []
         for b, sample in enumerate(kept):
             t = lengths[b]
-            if tuple(sample["video"].shape[1:]) != tuple(first.shape[1:]):
-                raise ValueError(f"sample {sample.get('id')} has frames {tuple(sample['video'].shape[1:])}, "
-                                 f"batch has {tuple(first.shape[1:])}: crop or resize before batching")
-            video[b, :t] = sample["video"]
-            video[b, t:] = 0
+            if _frame_shape(sample) != frame_shape:
+                raise ValueError(f"sample {sample.get('id')} has frames {_frame_shape(sample)}, "
+                                 f"batch has {frame_shape}: crop or resize before batching")
+            if video is not None:
+                video[b, :t] = sample["video"]
+                video[b, t:] = 0
             mask[b, :t] = sample["video_mask"]
             n = int(sample["audio"].shape[0])
             audio[b, :n] = sample["audio"]
             audio[b, n:] = 0
             audio_lengths.append(n)
-        batch.update({"video": video, "video_lengths": torch.tensor(lengths, dtype=torch.long), "video_mask": mask,
+        if planned:
+            batch["video_plans"] = [s["video_plan"] for s in kept]
+            batch["video_shape"] = (len(kept), t_max) + frame_shape
+        else:
+            batch["video"] = video
+        batch.update({"video_lengths": torch.tensor(lengths, dtype=torch.long), "video_mask": mask,
                       "audio": audio, "audio_lengths": torch.tensor(audio_lengths, dtype=torch.long)})
         if all("tokens" in s for s in kept):
             token_lengths = [int(s["tokens"].shape[0]) for s in kept]
@@ -97,7 +122,7 @@ class Collator:
             for b, sample in enumerate(kept):
                 features[b, : sample["audio_features"].shape[0]] = sample["audio_features"]
             batch["audio_features"] = features
-        for key in LIST_KEYS + ("start", "end", "frame_start", "frame_end", "index"):
+        for key in LIST_KEYS + ("start", "end", "frame_start", "frame_end", "index", "track"):
             if key in kept[0]:
                 batch[key] = [s[key] for s in kept]
         return batch

@@ -4,7 +4,6 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Sequence, Union
 
@@ -12,14 +11,16 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..errors import PathLike
+from ..errors import MCoRecDataError, PathLike
 from ..index.build import build_index, default_cache_dir
 from ..index.options import DatasetOptions, option_fields, options_table
 from ..index.report import SKIPPED, IndexReport
 from ..index.segment_index import SegmentIndex
 from ..media.frame_cache import FrameCache
+from .chunk_samples import chunk_track, warn_dropped_chunks
 from .reader import SegmentReader
 from .sample import Sample
+from .worker import SkipCounts, tune_worker_process
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +85,11 @@ class MCoRecDataset(Dataset):
         self.tokenizer = _resolve_tokenizer(tokenizer)
         self.index: SegmentIndex = build_index(self.roots, self.options, self.cache_dir, use_cache=not rebuild_index)
         self._select_nonempty_texts()
+        if self.options.segments != "labels":
+            warn_dropped_chunks(self.index.report, self.options)
         self.reader = SegmentReader(self.index, self.color, self.cache_dir / "audio",
                                     FrameCache(self.cache_dir / "frames") if self.options.frame_cache else None)
-        self._skipped: Counter = Counter()
+        self._skipped = SkipCounts(len(self))  # shared memory: DataLoader workers' skips count too
         if hasattr(transform, "bind"):  # e.g. InterferingSpeech draws other segments of this dataset
             transform.bind(self)
 
@@ -101,6 +104,10 @@ class MCoRecDataset(Dataset):
         keep, encoded = [], []
         self._extra_report = IndexReport()
         for i in range(len(index)):
+            if self.options.segments != "labels":  # chunks (SPEC §12) carry no text
+                keep.append(i)
+                encoded.append(b"")
+                continue
             raw = index.text(i)
             text = self.normalize(raw) if self.normalize is not None else raw
             if text.strip():
@@ -141,6 +148,12 @@ class MCoRecDataset(Dataset):
         return self.index.speaker[self._rows].astype(np.int64)
 
     @property
+    def segment_frame_start(self) -> np.ndarray:
+        """First frame of every segment on the central timeline (int64, frames): with
+        :attr:`segment_speaker`, the file order ``BucketBatchSampler(locality=...)`` uses."""
+        return self.index.frame_start[self._rows].astype(np.int64)
+
+    @property
     def segment_session(self) -> np.ndarray:
         """Session of every segment as an int64 array (ids unique across roots)."""
         sessions = np.asarray([s.session for s in self.index.speakers], dtype=np.int64)
@@ -159,9 +172,12 @@ class MCoRecDataset(Dataset):
         return bytes(self._text_bytes[self._text_ptr[i]: self._text_ptr[i + 1]]).decode("utf-8")
 
     def report(self) -> IndexReport:
-        """Counts of kept / merged / dropped cues and why, plus samples skipped in this process."""
+        """Counts of kept / merged / dropped cues and why, plus ``skipped``: samples that failed
+        to load with ``on_error="skip"`` (each time they were skipped), in this process and in
+        every DataLoader worker of this dataset object (the counts live in shared memory; fork,
+        spawn and persistent workers alike). Under DDP each rank counts its own loads."""
         report = self.index.report.merged_with(self._extra_report)
-        for key, n in self._skipped.items():
+        for key, n in self._skipped.by(lambda item: self._report_key(int(self._rows[item]))).items():
             report.add(key, SKIPPED, n)
         return report
 
@@ -173,23 +189,29 @@ class MCoRecDataset(Dataset):
         audio = self.reader.audio(int(self._rows[i]))
         return torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
 
-    def load(self, i: int) -> Sample:
+    def load(self, i: int, *, video: bool = True) -> Sample:
         """Segment ``i`` as a sample dict, without the ``on_error`` and ``transform`` handling.
 
         Besides the SPEC §4 keys the dict holds ``index`` (``i``, which seeds random
-        transforms, see :mod:`mcorec_torch.transforms`)."""
+        transforms, see :mod:`mcorec_torch.transforms`). ``video=False``: the frames are not
+        decoded; the dict holds ``video_plan`` (a :class:`~mcorec_torch.data.reader.VideoPlan`:
+        shape, mask and track pieces) instead of ``video`` (the GPU path decodes it, SPEC §8)."""
         if not 0 <= i < len(self):
             raise IndexError(f"segment {i} out of range for {len(self)} segments")
         row = int(self._rows[i])
         index = self.index
         speaker = index.speakers[int(index.speaker[row])]
-        video, mask, audio = self.reader.read(row)
-        text = self.text(i)
-        sample: Sample = {
-            "video": torch.from_numpy(video),
+        if video:
+            frames, mask = self.reader.video(row)
+        else:
+            plan = self.reader.video_plan(row)
+            mask = plan.mask
+        audio = self.reader.audio(row)
+        text = self.text(i) if self.options.segments == "labels" else None
+        sample: Sample = {"video": torch.from_numpy(frames)} if video else {"video_plan": plan}
+        sample.update({
             "video_mask": torch.from_numpy(mask),
             "audio": torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)),
-            "text": text,
             "id": index.segment_id(row),
             "session": index.sessions[speaker.session].name,
             "speaker": speaker.name,
@@ -199,24 +221,39 @@ class MCoRecDataset(Dataset):
             "frame_start": int(index.frame_start[row]),
             "frame_end": int(index.frame_end[row]),
             "index": int(i),
-        }
-        if self.tokenizer is not None:
+        })
+        if text is None:
+            sample["track"] = chunk_track(index, row)
+        else:
+            sample["text"] = text
+        if self.tokenizer is not None and text is not None:
             sample["tokens"] = self.tokenizer.encode(text)
         return sample
 
     def __getitem__(self, i: int) -> Optional[Sample]:
+        return self.fetch(int(i))
+
+    def fetch(self, i: int, *, video: bool = True, transform: bool = True) -> Optional[Sample]:
+        """``dataset[i]`` with choices: ``video=False`` leaves the frames undecoded (see
+        :meth:`load`), ``transform=False`` does not apply :attr:`transform`. ``on_error``
+        applies as it does to ``dataset[i]``."""
+        tune_worker_process()
         try:
-            sample = self.load(int(i))
+            sample = self.load(int(i), video=video)
         except IndexError:
             raise
         except Exception as exc:
+            segment = self.index.segment_id(int(self._rows[int(i)]))
             if self.on_error == "raise":
+                if isinstance(exc, MCoRecDataError) and exc.segment is None:
+                    raise exc.with_segment(segment) from exc
+                if hasattr(exc, "add_note"):
+                    exc.add_note(f"while loading segment {segment} (dataset item {int(i)})")
                 raise
-            row = int(self._rows[int(i)])
-            self._skipped[self._report_key(row)] += 1
-            logger.warning("skipping segment %s: %s", self.index.segment_id(row), exc)
+            self._skipped.add(int(i))
+            logger.warning("skipping segment %s: %s", segment, exc)
             return None
-        return self.transform(sample) if self.transform is not None else sample
+        return self.transform(sample) if transform and self.transform is not None else sample
 
     def close(self) -> None:
         """Close every open media file of this process."""

@@ -3,8 +3,9 @@ audio (SPEC §2-§4). The dataset, exporters, caches and other loaders all read 
 through it."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -15,6 +16,37 @@ from ..media.frame_cache import FrameCache
 from ..media.audio import slice_padded
 from ..media.pool import MediaPool
 from ..timeline import SAMPLES_PER_FRAME, frame_to_sample
+
+
+@dataclass(frozen=True)
+class VideoPiece:
+    """Frames ``[track_frame, track_frame + length)`` of the video file ``path`` (which
+    presents ``track_frames`` frames) fill frames ``[offset, offset + length)`` of the segment
+    (all in frames)."""
+
+    path: str
+    track_frame: int
+    length: int
+    offset: int
+    track_frames: int
+
+
+@dataclass(frozen=True)
+class VideoPlan:
+    """What decoding a segment's video takes, without decoding it: the output shape
+    ``[frames, channels, height, width]``, the mask of frames some track covers (the rest are
+    zero padding, SPEC §3) and the pieces to decode."""
+
+    frames: int
+    channels: int
+    height: int
+    width: int
+    mask: np.ndarray
+    pieces: Tuple[VideoPiece, ...]
+
+    @property
+    def shape(self) -> Tuple[int, int, int, int]:
+        return (self.frames, self.channels, self.height, self.width)
 
 
 class SegmentReader:
@@ -37,9 +69,9 @@ class SegmentReader:
         self.frame_cache = frame_cache
         self.pool = MediaPool(Path(audio_cache_dir) if audio_cache_dir is not None else None)
 
-    def video(self, row: int) -> Tuple[np.ndarray, np.ndarray]:
-        """Frames of index row ``row``: uint8 ``[T, C, H, W]`` (zero where no track covers a
-        frame) and the bool mask ``[T]`` of frames that exist (SPEC §3)."""
+    def video_plan(self, row: int) -> VideoPlan:
+        """The shape, mask and track pieces of index row ``row``'s video (nothing decoded);
+        :meth:`video` decodes exactly this plan, and so does the GPU path (SPEC §8)."""
         index = self.index
         count = int(index.frame_end[row] - index.frame_start[row])
         channels = 3 if self.color == "rgb" else 1
@@ -51,25 +83,35 @@ class SegmentReader:
             speaker = index.speakers[int(index.speaker[row])]
             ref = index.tracks[speaker.tracks[0]] if speaker.tracks else None
             height, width = (ref.height, ref.width) if ref is not None else (96, 96)
-        video = np.empty((count, channels, height, width), dtype=np.uint8)  # decoded into in place
         mask = np.zeros(count, dtype=bool)
+        planned: List[VideoPiece] = []
         for track_id, offset, track_frame, length in pieces:
             track = index.tracks[track_id]
             if (track.height, track.width) != (height, width):
                 raise MCoRecDataError(track.path, f"crop size {track.width}x{track.height} differs from "
                                                   f"{width}x{height} of the segment's other track")
-            target = video[offset: offset + length]
+            planned.append(VideoPiece(track.path, int(track_frame), int(length), int(offset), int(track.num_frames)))
+            mask[offset: offset + length] = True
+        return VideoPlan(count, channels, height, width, mask, tuple(planned))
+
+    def video(self, row: int) -> Tuple[np.ndarray, np.ndarray]:
+        """Frames of index row ``row``: uint8 ``[T, C, H, W]`` (zero where no track covers a
+        frame) and the bool mask ``[T]`` of frames that exist (SPEC §3)."""
+        plan = self.video_plan(row)
+        video = np.empty(plan.shape, dtype=np.uint8)  # decoded into in place
+        for piece in plan.pieces:
+            target = video[piece.offset: piece.offset + piece.length]
             try:
                 if self.frame_cache is not None:
-                    target[...] = self.frame_cache.read(track.path, self.color, track_frame, length, track.num_frames)
+                    target[...] = self.frame_cache.read(piece.path, self.color, piece.track_frame, piece.length,
+                                                        piece.track_frames)
                 else:
-                    self.pool.video(track.path).read(track_frame, length, self.color, out=target)
+                    self.pool.video(piece.path).read(piece.track_frame, piece.length, self.color, out=target)
             except Exception:
-                self.pool.drop_video(track.path)
+                self.pool.drop_video(piece.path)
                 raise
-            mask[offset: offset + length] = True
-        video[~mask] = 0  # padding: frames no track covers
-        return video, mask
+        video[~plan.mask] = 0  # padding: frames no track covers
+        return video, plan.mask
 
     def audio(self, row: int) -> np.ndarray:
         """Audio of index row ``row``: float32 ``[640 * T]`` at 16 kHz on the central timeline,

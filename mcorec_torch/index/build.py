@@ -24,12 +24,14 @@ from ..corpus.vtt import Cue, read_vtt
 from ..errors import MCoRecDataError, PathLike
 from ..media.headers import HeaderCache
 from ..timeline import cue_frames, ego_sample_offset, ego_start_frame, frame_to_sample, seconds_to_ms
+from .chunks import plan_chunks
 from .options import DatasetOptions
 from .report import KEPT, MERGED, IndexReport
 from .segment_index import SegmentIndex, SessionEntry, SpeakerEntry, Track
+from .sources import missing_lip_message, require_one_crop_size, require_view_sources
 
 #: Bump when the index layout or the rules that build it change (invalidates caches).
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 
 
 def default_cache_dir() -> Path:
@@ -110,9 +112,8 @@ class _Builder:
             media = crop.media(self.options.crops)
             key = f"{speaker}.{view_name}.crops[{k}]"
             if media is None:
-                raise MCoRecDataError(meta.path(METADATA_FILE),
-                                      f"crops={self.options.crops!r} but this crop has no 'lip' video "
-                                      f"(the preprocessed release has them; or use crops='face')", key=key)
+                raise MCoRecDataError(meta.path(METADATA_FILE), missing_lip_message(view_name, self.options.crops),
+                                      key=key)
             media_path = meta.path(media)
             if not media_path.is_file():
                 raise MCoRecDataError(media_path, f"crop video listed in metadata.json ({key}) does not exist")
@@ -122,6 +123,7 @@ class _Builder:
             self.tracks.append(Track(path=str(media_path), start=timing.frame_start, num_frames=frames,
                                      width=header.width, height=header.height, owner=len(self.speakers)))
             ids.append(len(self.tracks) - 1)
+        require_one_crop_size([self.tracks[i] for i in ids], speaker, view_name)
         return ids
 
     def _span_frames(self, path: Path) -> int:
@@ -130,8 +132,10 @@ class _Builder:
         return self.headers.header(path).span_frames or self.headers.frame_count(path)
 
     def add_split(self, root: Path) -> None:
+        first = len(self.speakers)
         for session_dir in list_sessions(root):
             self.add_session(root.name, session_dir)
+        require_view_sources(root, self.options, self.speakers[first:])
 
     def add_session(self, split: str, session_dir: Path) -> None:
         options = self.options
@@ -184,7 +188,9 @@ class _Builder:
                 session.audio_tracks += (entry.tracks if options.view == "central"
                                          else self._crop_tracks(meta, name, info.central, "central"))
             self.speakers.append(entry)
-            if has_labels:
+            if options.segments != "labels":
+                self._add_chunks(split, session, session_frames, meta, name, speaker_id, entry)
+            elif has_labels:
                 self._add_cues(split, session, session_frames, meta, name, speaker_id, entry)
 
     def _add_cues(self, split: str, session: SessionEntry, session_frames: Optional[int],
@@ -212,30 +218,52 @@ class _Builder:
         merged, absorbed = _merge_cues(valid, merge_ms, max_ms)
         if absorbed:
             self.report.add(key, MERGED, absorbed)
+        for cue in merged:
+            self._add_segment(key, speaker_id, entry, *cue_frames(cue.start_ms, cue.end_ms),
+                              cue.start_ms, cue.end_ms, cue.text)
+
+    def _add_chunks(self, split: str, session: SessionEntry, session_frames: Optional[int],
+                    meta: SessionMetadata, name: str, speaker_id: int, entry: SpeakerEntry) -> None:
+        """Segments without text from ASD scores, windows or time ranges (SPEC §12, :mod:`.chunks`)."""
+        key = (split, session.name, name)
+        view = meta.speakers[name].central
+        if view is None:
+            return
+        chunks, faults = plan_chunks(self.options, meta, name, view, [self.tracks[t] for t in entry.tracks],
+                                     session_frames)
+        self.report.add(key, KEPT, 0)  # every speaker is listed, also one without chunks
+        for fault in faults:
+            self.report.add(key, fault)
+        for f0, f1, start_ms, end_ms in chunks:
+            self._add_segment(key, speaker_id, entry, f0, f1, start_ms, end_ms, "")
+
+    def _add_segment(self, key: Tuple[str, str, str], speaker_id: int, entry: SpeakerEntry, f0: int, f1: int,
+                     start_ms: int, end_ms: int, text: str) -> None:
+        """Frames ``[f0, f1)`` (central) as a segment, or the reason it is not one, counted."""
+        options = self.options
+        max_ms = seconds_to_ms(options.max_duration) if options.max_duration is not None else None
         min_ms = seconds_to_ms(options.min_duration)
         view_tracks = [(t, self.tracks[t]) for t in entry.tracks]
-        for cue in merged:
-            duration = cue.end_ms - cue.start_ms
-            if duration < min_ms:
-                self.report.add(key, "too_short")
-                continue
-            if max_ms is not None and duration > max_ms:
-                self.report.add(key, "too_long")
-                continue
-            f0, f1 = cue_frames(cue.start_ms, cue.end_ms)
-            count = f1 - f0
-            view_start = f0 if options.view == "central" else ego_start_frame(f0, *entry.ego_frame_uem)
-            pieces = _coverage(view_tracks, view_start, count)
-            covered = sum(p[3] for p in pieces)
-            if covered < count and (options.missing_video == "drop" or covered == 0
-                                    or covered < options.min_video_coverage * count):
-                self.report.add(key, "no_video")
-                continue
-            if options.audio == "ego" and not entry.ego_audio_path:
-                self.report.add(key, "no_audio")
-                continue
-            self.segments.append(_Segment(speaker_id, f0, f1, view_start, cue.start_ms, cue.end_ms, cue.text, pieces))
-            self.report.add(key, KEPT)
+        duration = end_ms - start_ms
+        if duration < min_ms or f1 <= f0:
+            self.report.add(key, "too_short")
+            return
+        if max_ms is not None and duration > max_ms:
+            self.report.add(key, "too_long")
+            return
+        count = f1 - f0
+        view_start = f0 if options.view == "central" else ego_start_frame(f0, *entry.ego_frame_uem)
+        pieces = _coverage(view_tracks, view_start, count)
+        covered = sum(p[3] for p in pieces)
+        if covered < count and (options.missing_video == "drop" or covered == 0
+                                or covered < options.min_video_coverage * count):
+            self.report.add(key, "no_video")
+            return
+        if options.audio == "ego" and not entry.ego_audio_path:
+            self.report.add(key, "no_audio")
+            return
+        self.segments.append(_Segment(speaker_id, f0, f1, view_start, start_ms, end_ms, text, pieces))
+        self.report.add(key, KEPT)
 
     def finish(self) -> SegmentIndex:
         segments = self.segments

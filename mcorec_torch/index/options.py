@@ -18,6 +18,8 @@ from ..media.color import COLORS
 AUDIO_SOURCES = ("central", "ego")
 MISSING_VIDEO = ("pad", "drop")
 ON_ERROR = ("raise", "skip")
+#: Sources of segments (SPEC §3, §12): transcript cues, ASD chunks, fixed windows, VTT time ranges.
+SEGMENT_SOURCES = ("labels", "asd", "windows", "ranges")
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,23 @@ class DatasetOptions:
     frame_cache: bool = _option(False, "read frames from the decoded-frame cache in cache_dir (each track "
                                        "decoded once into a memory-mapped array; built on first use or by "
                                        "`mcorec-torch cache`)", segments=False)
+    segments: str = _option("labels", 'where segments come from (SPEC §12): "labels" = transcript cues; '
+                                      '"asd" = the baseline\'s chunks of track_XX_asd.json; "windows" = '
+                                      'fixed windows of chunk_size over every track; "ranges" = the time '
+                                      'ranges of label_dir/spk_N.vtt. All but "labels" carry no text and '
+                                      'work without labels/', choices=SEGMENT_SOURCES)
+    chunk_size: float = _option(15.0, 'segments="asd": longest chunk (active frames; the baseline\'s '
+                                      'max_chunk_size); "windows": window length', unit="seconds", above=0.0)
+    asd_exact_baseline: bool = _option(True, 'segments="asd": frames [first, last) of a chunk, dropping '
+                                             'its last frame as the baseline\'s inference does; false: '
+                                             '[first, last + 1)')
 
     def __post_init__(self) -> None:
         for spec, info in option_fields():
             check_option(spec.name, getattr(self, spec.name), spec.default, info)
+        if self.segments != "labels" and self.view != "central":
+            raise ValueError(f'segments={self.segments!r} reads the central view (eval sessions have no ego '
+                             f'videos); got view={self.view!r}')
 
     def segment_options(self) -> Dict[str, Any]:
         """The options that decide which segments exist (the index's cache key), by name."""

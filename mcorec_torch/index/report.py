@@ -8,7 +8,8 @@ from ..corpus.cues import CUE_FAULTS
 
 #: Reasons a cue does not become a segment of its own, in the order they are checked: the
 #: cue rule's (:data:`~mcorec_torch.corpus.cues.CUE_FAULTS`), then the segment options'.
-DROP_REASONS = (*CUE_FAULTS, "too_short", "too_long", "no_video", "no_audio", "empty_text")
+DROP_REASONS = (*CUE_FAULTS, "too_short", "too_long", "no_video", "no_audio", "empty_text",
+                "duplicate")  # duplicate: a chunk (SPEC §12) with the frames of another of its speaker
 #: Cues absorbed into the previous segment by ``merge_gap`` (not dropped: their text and time are kept).
 MERGED = "merged"
 KEPT = "kept"

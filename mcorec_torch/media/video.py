@@ -44,9 +44,11 @@ class VideoReader:
     ``start_time + j / 25`` seconds in the stream's time base.
     """
 
-    def __init__(self, path: PathLike) -> None:
+    def __init__(self, path: PathLike, container: "Optional[av.container.InputContainer]" = None) -> None:
+        """``container``: an already opened container of ``path`` (e.g. one opened with a
+        hardware decoder); the reader owns it from then on and closes it."""
         self.path = os.fspath(path)
-        self._container = open_container(self.path)
+        self._container = container if container is not None else open_container(self.path)
         if not self._container.streams.video:
             self._container.close()
             raise MCoRecDataError(self.path, "container has no video stream")
@@ -172,9 +174,9 @@ class VideoReader:
             return item
         return next(self._frames, None)
 
-    def _collect(self, first: int, count: int, convert: Callable, out: np.ndarray) -> int:
-        """Decode on and write frames ``[first, first + count)`` into ``out``; returns how many
-        distinct frames were written."""
+    def _collect(self, first: int, count: int, handle: Callable[[int, "av.VideoFrame"], None]) -> int:
+        """Decode on and hand frames ``[first, first + count)`` to ``handle(position, frame)``;
+        returns how many distinct frames were handed over."""
         stop = first + count
         seen = np.zeros(count, dtype=bool)
         while True:
@@ -187,7 +189,7 @@ class VideoReader:
             if index >= stop:
                 self._pending = item  # the next read may start here
                 break
-            convert(frame, out[index - first])
+            handle(index - first, frame)
             seen[index - first] = True
             if index == stop - 1:
                 break
@@ -208,24 +210,28 @@ class VideoReader:
             out = np.empty(shape, dtype=np.uint8)
         elif out.shape != shape or out.dtype != np.uint8:
             raise ValueError(f"out must be uint8 {shape}, got {out.dtype} {out.shape}")
-        if count <= 0:
-            return out
         reformatter = self._reformatter
-        if color == "rgb":
-            convert: Callable = lambda f, dst: frame_to_rgb_into(f, reformatter, dst)  # noqa: E731
-        else:
-            convert = lambda f, dst: frame_to_gray_into(f, reformatter, dst)  # noqa: E731
+        to_array = frame_to_rgb_into if color == "rgb" else frame_to_gray_into
+        self.visit(first, count, lambda position, frame: to_array(frame, reformatter, out[position]))
+        return out
+
+    def visit(self, first: int, count: int, handle: Callable[[int, "av.VideoFrame"], None]) -> None:
+        """Call ``handle(k, frame)`` with each decoded frame ``first + k``, ``0 <= k < count``
+        (presented frames, in decoding output order; the frame is only valid during the call).
+        The one frame-selection routine behind :meth:`read` and hardware decoders."""
+        if count <= 0:
+            return
         self._wanted_from = first
-        # Decode on from where the last read stopped when `first` is ahead and no seen keyframe
-        # lies between (no seek); else, or if that does not deliver every frame, seek to a
-        # keyframe before `first`.
+        # Decode on from where the last read stopped when `first` is ahead and no keyframe lies
+        # between (no seek); else, or if that does not deliver every frame, seek to a keyframe
+        # before `first`.
         if self._frames is not None and self._continues_to(first):
-            if self._collect(first, count, convert, out) == count:
-                return out
+            if self._collect(first, count, handle) == count:
+                return
         self._seek_before(first)
-        filled = self._collect(first, count, convert, out)
+        filled = self._collect(first, count, handle)
         if filled == count:
-            return out
+            return
         self._frames = None
         raise MCoRecDataError(
             self.path, f"frames {first}..{first + count - 1} requested but only {filled} decoded "

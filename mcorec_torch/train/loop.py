@@ -8,7 +8,9 @@ trained from a YAML config (``scripts/train_avsr.py`` is its entry point).
 
 Logs the training loss (CTC per target token) and, on the ``train.eval_split`` split, the
 loss and the greedy-CTC character error rate (CER: character edits / reference characters,
-spaces included). Checkpoints (model, optimizer, schedule, sampler position, config) go to
+spaces included); with ``train.eval_challenge`` also the challenge metric on that split's ASD
+chunks (speaker WER, conversation F1, joint error: :mod:`mcorec_torch.train.challenge`).
+Checkpoints (model, optimizer, schedule, sampler position, config) go to
 ``<train.out_dir>/last.pt`` every ``train.checkpoint_every`` steps and at each epoch end;
 ``--resume`` continues with exactly the batches an uninterrupted run would have seen.
 Under torchrun it uses gloo on CPU and NCCL on GPU; every rank gets the same number of
@@ -30,7 +32,9 @@ import torch.distributed as dist
 
 from .._io import atomic_write_bytes
 from ..config import ExperimentConfig, build_dataloader, build_tokenizer, load_config, prepare_data, set_epoch
-from .model import AVSRModel, ctc_greedy_decode, ctc_loss
+from ..config.schema import ConfigError, bad_input_exit
+from .model import ctc_greedy_decode, ctc_loss
+from .runtime import Run, build_model, to_device
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -40,55 +44,32 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="override a config value, e.g. train.epochs=3 (repeatable)")
     parser.add_argument("--resume", nargs="?", const="auto", default=None, metavar="CHECKPOINT",
                         help="continue from a checkpoint (default: <out_dir>/last.pt)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="start over in an existing run folder (its last.pt and log.jsonl are replaced)")
     return parser.parse_args(argv)
 
 
-class Run:
-    """Process group, device and rank bookkeeping."""
-
-    def __init__(self, config: ExperimentConfig) -> None:
-        self.distributed = "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1
-        want = config.train.device
-        use_cuda = want == "cuda" or (want == "auto" and torch.cuda.is_available())
-        if self.distributed:
-            dist.init_process_group("nccl" if use_cuda else "gloo")
-            self.rank, self.world = dist.get_rank(), dist.get_world_size()
-        else:
-            self.rank, self.world = 0, 1
-        if use_cuda:
-            local = int(os.environ.get("LOCAL_RANK", 0))
-            torch.cuda.set_device(local)
-            self.device = torch.device("cuda", local)
-        else:
-            self.device = torch.device("cpu")
-        self.main = self.rank == 0
-
-    def barrier(self) -> None:
-        if self.distributed:
-            dist.barrier()
-
-    def log(self, message: str) -> None:
-        if self.main:
-            print(message, flush=True)
-
-    def close(self) -> None:
-        if self.distributed:
-            dist.destroy_process_group()
+def first_sample(config: ExperimentConfig, dataset) -> Dict[str, Any]:
+    """The first sample that loads (the model's input sizes are read from it)."""
+    for i in range(len(dataset)):
+        sample = dataset[i]
+        if sample is not None:
+            return sample
+    raise ConfigError(config.source, "splits.train", f"no train sample loads ({len(dataset)} segments; see "
+                      "the skip warnings above and `mcorec-torch check`)")
 
 
-def to_device(batch: Dict[str, Any], device: torch.device) -> Dict[str, Any]:
-    return {k: (v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v) for k, v in batch.items()}
-
-
-def build_model(config: ExperimentConfig, probe: Dict[str, Any], num_classes: int, blank: int) -> AVSRModel:
-    m = config.model
-    features = probe.get("audio_features")
-    return AVSRModel(num_classes, blank=blank, modalities=m.modalities,
-                     video_in_channels=int(probe["video"].shape[1]), video_channels=m.video_channels,
-                     video_downsample=m.video_downsample, audio_input=m.audio_input,
-                     audio_feature_dim=int(features.shape[1]) if features is not None else 104,
-                     d_model=m.d_model, layers=m.layers, heads=m.heads, ff_dim=m.ff_dim, conv_kernel=m.conv_kernel,
-                     dropout=m.dropout, modality_dropout=m.modality_dropout)
+def claim_run_folder(config: ExperimentConfig, out_dir: Path, resume: Optional[str], overwrite: bool) -> None:
+    """Refuse to train into a folder that holds a run unless ``--resume`` or ``--overwrite``
+    says which; a ``--resume`` without a checkpoint to resume from is refused too."""
+    if resume and overwrite:
+        raise ConfigError(config.source, "", "--resume and --overwrite exclude each other")
+    held = [p.name for p in (out_dir / "last.pt", out_dir / "log.jsonl") if p.exists()]
+    if held and not resume and not overwrite:
+        raise ConfigError(config.source, "train.out_dir", f"{out_dir} already holds a run ({', '.join(held)}); "
+                          "pass --resume to continue it or --overwrite to start over")
+    if resume == "auto" and not (out_dir / "last.pt").is_file():
+        raise ConfigError(config.source, "train.out_dir", f"--resume: {out_dir / 'last.pt'} does not exist")
 
 
 def lr_factor(step: int, warmup: int, total: int) -> float:
@@ -138,11 +119,27 @@ def save_checkpoint(path: Path, state: Dict[str, Any]) -> None:
 
 
 def main(argv=None) -> int:
+    """Train; a data or config error prints its message and returns 2 (SPEC §9)."""
+    try:
+        return _main(argv)
+    except Exception as exc:
+        code = bad_input_exit(exc)
+        if code is None:
+            raise
+        return code
+
+
+def _main(argv=None) -> int:
     args = parse_args(argv)
     config = load_config(args.config, args.overrides)
     train_cfg = config.train
+    claim_run_folder(config, Path(os.path.expandvars(os.path.expanduser(train_cfg.out_dir))), args.resume,
+                     args.overwrite)
     if train_cfg.threads:
         torch.set_num_threads(train_cfg.threads)
+    if train_cfg.eval_challenge:
+        from .challenge import check_challenge_config
+        check_challenge_config(config)  # before any data is written or read
     run = Run(config)
     # The same seed on every rank: rank 0's checkpoint then restores every rank's dropout
     # stream exactly (ranks see different batches, so their masks still differ in effect).
@@ -159,17 +156,21 @@ def main(argv=None) -> int:
     else:                               # a bare SentencePiece model: one extra class for the blank
         num_classes, blank = tokenizer.vocab_size + 1, tokenizer.vocab_size
 
+    out_dir = Path(os.path.expandvars(os.path.expanduser(train_cfg.out_dir)))
+    challenge = None
+    if train_cfg.eval_challenge:  # every rank: each decodes its share of the ASD chunks
+        from .challenge import ChallengeEval
+        challenge = ChallengeEval(config, tokenizer, blank, run.device, out_dir, run.rank, run.world)
     train_loader = build_dataloader(config, "train", 0, tokenizer=tokenizer)
     sampler = train_loader.batch_sampler
     eval_loader = None
     if run.main and train_cfg.eval_split:
         eval_loader = build_dataloader(config, train_cfg.eval_split, 0, num_replicas=1, rank=0, tokenizer=tokenizer)
 
-    probe = train_loader.dataset[0]
+    probe = first_sample(config, train_loader.dataset)
     model = build_model(config, probe, num_classes, blank).to(run.device)
     params = sum(p.numel() for p in model.parameters())
     optimizer = torch.optim.AdamW(model.parameters(), lr=train_cfg.lr, weight_decay=train_cfg.weight_decay)
-    out_dir = Path(os.path.expandvars(os.path.expanduser(train_cfg.out_dir)))
     checkpoint_path = out_dir / "last.pt"
 
     epoch, step = 0, 0
@@ -194,7 +195,9 @@ def main(argv=None) -> int:
     log_file = None
     if run.main:
         out_dir.mkdir(parents=True, exist_ok=True)
-        log_file = open(out_dir / "log.jsonl", "a", encoding="utf-8")
+        if args.overwrite:
+            checkpoint_path.unlink(missing_ok=True)
+        log_file = open(out_dir / "log.jsonl", "w" if args.overwrite else "a", encoding="utf-8")
 
     def log_record(record: Dict[str, Any]) -> None:
         if log_file is not None:
@@ -202,16 +205,22 @@ def main(argv=None) -> int:
             log_file.flush()
 
     def run_eval(label: str) -> None:
-        if eval_loader is None:
+        """Validation on rank 0; with the challenge metric on, a collective (every rank calls it)."""
+        if eval_loader is None and challenge is None:
             return
         started = time.perf_counter()
-        result = evaluate(model, eval_loader, tokenizer, blank, run.device, train_cfg.eval_max_batches)
-        ref, hyp = result["example"] or ("", "")
-        run.log(f"[eval {label}] step {step}: {train_cfg.eval_split} loss {result['loss']:.3f}  "
-                f"CER {result['cer']:.3f} on {result['segments']} segments ({time.perf_counter() - started:.1f} s)\n"
-                f"    ref: {ref}\n    hyp: {hyp}")
-        log_record({"event": "eval", "label": label, "step": step, "epoch": epoch, **{
-            k: v for k, v in result.items() if k != "example"}})
+        result: Dict[str, Any] = {}
+        if eval_loader is not None:
+            result = evaluate(model, eval_loader, tokenizer, blank, run.device, train_cfg.eval_max_batches)
+            ref, hyp = result.pop("example") or ("", "")
+            run.log(f"[eval {label}] step {step}: {train_cfg.eval_split} loss {result['loss']:.3f}  "
+                    f"CER {result['cer']:.3f} on {result['segments']} segments "
+                    f"({time.perf_counter() - started:.1f} s)\n    ref: {ref}\n    hyp: {hyp}")
+        figures = challenge(model) if challenge is not None else None
+        if figures is not None:
+            run.log(challenge.describe(figures))
+            result.update(figures)
+        log_record({"event": "eval", "label": label, "step": step, "epoch": epoch, **result})
 
     def checkpoint(consumed: int) -> None:
         state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
@@ -220,12 +229,13 @@ def main(argv=None) -> int:
         if run.main:
             save_checkpoint(checkpoint_path, state)
 
-    if step == 0 and run.main:
+    if step == 0:
         run_eval("start")
     run.barrier()
     started = time.perf_counter()
     deadline = started + 60.0 * train_cfg.max_minutes if train_cfg.max_minutes else None
-    stop = False
+    stop = train_cfg.max_steps is not None and step >= train_cfg.max_steps  # max_steps=0: no step
+    consumed = sampler.resume_from
     running_loss, running_n, frames = 0.0, 0, 0
     window_start = time.perf_counter()
     model.train()
@@ -276,14 +286,14 @@ def main(argv=None) -> int:
             sampler.set_epoch(epoch)
             consumed = 0
             checkpoint(0)
-            if run.main:
-                run_eval(f"epoch {epoch}")
+            run_eval(f"epoch {epoch}")
             run.barrier()
     if stop:
         checkpoint(consumed)
-        if run.main:
-            run_eval("end")
-    run.log(f"done: {step} steps in {time.perf_counter() - started:.0f} s; checkpoint {checkpoint_path}")
+        run_eval("end")
+    skipped = train_loader.dataset.report().total()["skipped"]  # workers' skips included (shared counts)
+    run.log(f"done: {step} steps in {time.perf_counter() - started:.0f} s; checkpoint {checkpoint_path}"
+            + (f"; {skipped} train samples skipped (on_error=skip, see the log's warnings)" if skipped else ""))
     if log_file is not None:
         log_file.close()
     run.close()

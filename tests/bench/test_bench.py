@@ -8,6 +8,7 @@ import pytest
 
 from mcorec_torch.bench import Measurement, summarize_rounds
 from mcorec_torch.cli import main
+from mcorec_torch.gpu import cuda_unavailable_reason
 
 ROW_KINDS = {"limit": 4, "dataset": 4, "baseline": 4, "frame_cache": 4, "dataloader": 2, "gpu": 1}
 FIGURES = ("frames_per_s", "segments_per_s", "cpu_s_per_1000_frames", "wall_s", "cpu_s", "frames", "segments")
@@ -29,7 +30,11 @@ def test_quick_bench_json_holds_every_row(tmp_path, capsys):
         assert row["rounds"], name
         for key in FIGURES:
             assert isinstance(row["median"][key], (int, float)) and row["median"][key] >= 0, (name, key)
-    assert kinds == dict(ROW_KINDS, dataloader=3)  # workers 1, 2 and --workers 3
+    if cuda_unavailable_reason("cuda") is None:  # GPU rows: 3 lane counts x 4 configs, each with its CPU row
+        assert kinds == dict(ROW_KINDS, dataloader=3, gpu=12, cpu_loader=12)
+    else:
+        assert kinds == dict(ROW_KINDS, dataloader=3)  # workers 1, 2 and --workers 3
+        assert rows["gpu lip/gray"]["skipped"].startswith("no GPU decoding here: ")
     for config in ("lip/gray", "lip/rgb", "face/rgb", "face/gray"):
         assert f"dataset {config}" in rows and f"limit {config}" in rows
         assert rows[f"limit {config}"]["skipped"] is None
@@ -77,3 +82,16 @@ def test_quick_bench_runs_the_baseline_peer_when_torchcodec_imports(tmp_path):
         assert rows[f"baseline {config}"]["skipped"] is None, rows[f"baseline {config}"]["skipped"]
         assert rows[f"baseline {config}"]["median"]["frames"] > 0
         assert rows[f"dataset {config}"]["ratios"]["baseline"] > 0
+
+
+def test_the_gpu_stage_row_measures_latency_on_the_cpu_stand_in(dev_split, tmp_path):
+    from mcorec_torch import MCoRecDataset
+    from mcorec_torch.bench.gpu_rows import gpu_pass
+
+    ds = MCoRecDataset([dev_split[0]], cache_dir=tmp_path / "cache")
+    order = list(range(min(len(ds), 20)))[::-1]
+    got = gpu_pass(ds, order, threads=2, device="cpu")
+    assert got.segments == len(order)
+    assert got.frames == int(sum(ds.lengths[i] for i in order))
+    figures = got.to_dict()
+    assert 0 < figures["p50_batch_s"] <= figures["p95_batch_s"] and figures["gpu_peak_mib"] == 0.0

@@ -19,8 +19,9 @@ def test_index_prints_report_and_writes_json(dev_split, tmp_path, capsys):
 
 
 def test_index_reports_bad_input_without_traceback(tmp_path, capsys):
-    assert main(["index", str(tmp_path / "missing"), "--cache-dir", str(tmp_path)]) == 1
-    assert "split directory does not exist" in capsys.readouterr().err
+    assert main(["index", str(tmp_path / "missing"), "--cache-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "split directory does not exist" in err and "Traceback" not in err
 
 
 def test_check_ok_and_exit_codes(dev_split, tmp_path, capsys):

@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 from mcorec_torch.config import ConfigError, build_dataloader, load_config, parse_config, set_epoch
@@ -94,11 +95,24 @@ def test_overrides_are_typed_and_validated(tmp_path):
         load_config(path, ["sampler.max_frames"])
 
 
-def test_cuda_decoding_is_refused_with_a_reason(tmp_path, dev_split):
+def test_cuda_decoding_builds_the_gpu_stage(tmp_path, dev_split):
+    """``decode.device: cuda`` gives the GPU stage (without CUDA here: the CPU decoder, said in
+    its report) with the configured lanes; its batches equal the CPU loader's."""
+    from mcorec_torch.gpu import GpuBatchLoader
+
     root, _ = dev_split
-    config = parse_config({**minimal(root), "decode": {"device": "cuda"}}, "x.yaml")
-    with pytest.raises(ConfigError, match="x.yaml: decode.device: 'cuda' decoding is not available"):
-        build_dataloader(config, "train")
+    data = {**minimal(root), "data": {"cache_dir": str(tmp_path / "cache")}}
+    cpu = build_dataloader(parse_config(data, "x.yaml"), "train")
+    gpu = build_dataloader(parse_config({**data, "decode": {"device": "cuda", "threads": 2}}, "x.yaml"), "train")
+    assert isinstance(gpu, GpuBatchLoader) and gpu.threads == 2
+    first_cpu, first_gpu = next(iter(cpu)), next(iter(gpu))
+    assert first_cpu["id"] == first_gpu["id"]
+    assert torch.equal(first_cpu["video"], first_gpu["video"].cpu())
+    if not torch.cuda.is_available():
+        assert gpu.report()["run_fallback"] == "torch sees no CUDA device"
+    gpu.close()
+    with pytest.raises(ConfigError, match="decode.threads: must be >= 1"):
+        build_dataloader(parse_config({**data, "decode": {"device": "cuda", "threads": 0}}, "x.yaml"), "train")
 
 
 def test_build_dataloader_applies_everything(tmp_path, dev_split):

@@ -32,7 +32,15 @@ def test_vtt_end_before_start_is_returned_for_the_caller_to_count(tmp_path):
 
 @pytest.mark.parametrize("body,line", [
     ("00:00:01,000 --> 00:00:02.000\ncomma\n", 3),
-    ("00:00:01.000 -> 00:00:02.000\nx\n\n00:00:01.000 --> 00:00:61.000\nsixty-one\n", 6),
+    # webvtt-py drops a timing line with another arrow silently: it is an error on its line
+    ("00:00:01.000 -> 00:00:02.000\nx\n\n00:00:01.000 --> 00:00:61.000\nsixty-one\n", 3),
+    ("00:00:00.500 --> 00:00:00.900\nok\n\n00:00:01.000 --> 00:00:61.000\nsixty-one\n", 6),
+    ("00:00:01.000 => 00:00:02.000\nx\n", 3),
+    ("00:00:01.000 \u2192 00:00:02.000\nx\n", 3),
+    ("00:00:01.000 \u2014> 00:00:02.000\nx\n", 3),
+    ("00:00:01.000 - 00:00:02.000\nx\n", 3),
+    ("00:00:01.000 00:00:02.000\nx\n", 3),
+    ("01.000 --> 02.000\nx\n", 3),
     ("00:00:01.000 --> \nmissing end\n", 3),
 ])
 def test_vtt_malformed_timing_names_file_and_line(tmp_path, body, line):

@@ -178,7 +178,7 @@ def test_eval_split_without_labels_has_no_segments(tmp_path):
 
 def test_report_reasons_are_documented():
     assert set(DROP_REASONS) == {"bad_cue", "outside_uem", "beyond_video", "too_short", "too_long", "no_video",
-                                 "no_audio", "empty_text"}
+                                 "no_audio", "empty_text", "duplicate"}
 
 
 def test_cache_dir_inside_the_split_does_not_invalidate_itself(edge_split, monkeypatch):

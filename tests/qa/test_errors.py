@@ -9,11 +9,8 @@ from mcorec_torch.qa.check import check_split
 
 
 @pytest.fixture
-def broken_copy(dev_split, tmp_path):
-    root, specs = dev_split
-    copy = tmp_path / "dev"
-    shutil.copytree(root, copy)
-    return copy
+def broken_copy(dev_copy):
+    return dev_copy
 
 
 def session(root):

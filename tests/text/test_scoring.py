@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from mcorec_torch.cli import main
 from mcorec_torch.commands import score as score_command
 from mcorec_torch.errors import MCoRecDataError
 from mcorec_torch.corpus.vtt import write_vtt  # cues: (start_ms, end_ms, text)
@@ -222,5 +223,7 @@ def test_cli_run_and_json(tmp_path, capsys):
 
     missing = argparse.Namespace(split_dir=str(root), hyp_dir_name="nope", label_dir_name="labels",
                                  json=None, per_speaker=False)
-    assert score_command.run(missing) == 1
+    with pytest.raises(MCoRecDataError, match="hypothesis file"):
+        score_command.run(missing)
+    assert main(["score", str(root), "--hyp-dir-name", "nope"]) == 2  # SPEC §9: message, no traceback, exit 2
     assert "hypothesis file(s) missing" in capsys.readouterr().err

@@ -18,34 +18,10 @@ def load_script():
 
 
 @pytest.fixture(scope="module")
-def tiny_config(tmp_path_factory):
+def tiny_config(tmp_path_factory, tiny_config_file):
     """A config over a 1-session train split and a 1-session valid split, tiny model, no workers."""
     base = tmp_path_factory.mktemp("train")
-    config = {
-        "data": {"cache_dir": str(base / "cache")},
-        "dataset": {"crops": "lip", "color": "gray", "min_duration": 0.5, "max_duration": 6.0},
-        "text": {"normalizer": "train",
-                 "tokenizer": {"model": str(base / "tok" / "chars.model"), "units": str(base / "tok" / "chars_units.txt"),
-                               "train_if_missing": {"vocab_size": 40, "model_type": "char"}}},
-        "splits": {
-            "train": {"roots": [str(base / "data" / "train")],
-                      "synthetic": {"split": "dev", "num_sessions": 1, "num_frames": 450, "seed": 3, "content": "speech"},
-                      "transforms": [{"name": "random_crop", "size": 88}, {"name": "hflip"}, {"name": "normalize"},
-                                     {"name": "noise", "snr_db": [10.0, 30.0], "p": 0.5}, {"name": "fbank"}]},
-            "valid": {"roots": [str(base / "data" / "valid")], "shuffle": False,
-                      "synthetic": {"split": "dev", "num_sessions": 1, "num_frames": 450, "seed": 4, "content": "speech"},
-                      "transforms": [{"name": "center_crop", "size": 88}, {"name": "normalize"}, {"name": "fbank"}]},
-        },
-        "sampler": {"max_frames": 300, "max_batch_size": 8},
-        "loader": {"num_workers": 0},
-        "model": {"d_model": 32, "video_channels": [8, 16], "video_downsample": 4, "layers": 1, "heads": 2,
-                  "ff_dim": 64, "conv_kernel": 7, "dropout": 0.1},
-        "train": {"epochs": 100, "lr": 0.003, "warmup_steps": 5, "log_every": 1, "checkpoint_every": 1000,
-                  "eval_max_batches": 2, "threads": 1},
-    }
-    path = base / "tiny.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path, base
+    return tiny_config_file(base), base
 
 
 def records(out_dir, event):
@@ -66,6 +42,7 @@ def test_training_loss_goes_down(tiny_config):
     evals = records(out, "eval")
     assert evals[0]["label"] == "start" and evals[-1]["label"] == "end"
     assert evals[-1]["loss"] < evals[0]["loss"]
+    assert "speaker_wer" not in evals[-1] and not (out / "challenge").exists()  # train.eval_challenge is off
     state = torch.load(out / "last.pt", weights_only=False)
     assert state["step"] == 40 and state["sampler"]["batches_consumed"] > 0
 
@@ -88,3 +65,60 @@ def test_resume_gives_the_uninterrupted_run(tiny_config):
     assert a["sampler"] == b["sampler"]
     for key, value in a["model"].items():
         assert torch.allclose(value.float(), b["model"][key].float(), atol=1e-5), key
+
+
+def test_an_existing_run_needs_resume_or_overwrite_and_max_steps_0_takes_no_step(tiny_config, capsys):
+    path, base = tiny_config
+    out = base / "run_guard"
+    common = ["--config", str(path), "--set", f"train.out_dir={out}"]
+    script = load_script()
+    assert script.main(common + ["--set", "train.max_steps=0"]) == 0
+    state = torch.load(out / "last.pt", weights_only=False)
+    assert state["step"] == 0 and records(out, "train") == []
+    capsys.readouterr()
+    # a second start into the same folder is refused, naming what is there and what to pass
+    assert script.main(common + ["--set", "train.max_steps=2"]) == 2
+    err = capsys.readouterr().err
+    assert "already holds a run (last.pt, log.jsonl)" in err and "--resume" in err and "--overwrite" in err
+    assert "Traceback" not in err
+    assert script.main(common + ["--set", "train.max_steps=2", "--overwrite"]) == 0
+    assert len(records(out, "train")) == 2 and records(out, "eval")[0]["label"] == "start"
+    assert script.main(common + ["--resume", "--overwrite"]) == 2
+    assert script.main(["--config", str(path), "--set", f"train.out_dir={base / 'nothing'}", "--resume"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_bad_input_exits_2_naming_an_unset_variable(tiny_config, capsys, monkeypatch):
+    path, base = tiny_config
+    monkeypatch.delenv("MCOREC_TOKENIZER", raising=False)
+    code = load_script().main(["--config", str(path), "--set", f"train.out_dir={base / 'run_env'}",
+                               "--set", "text.tokenizer.model=$MCOREC_TOKENIZER/unigram5000.model",
+                               "--set", "text.tokenizer.train_if_missing=null"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "text.tokenizer.model: environment variable MCOREC_TOKENIZER is not set" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("config", sorted((SCRIPT.parents[1] / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_config_headers_name_their_own_file_and_a_working_tokenizer_command(config):
+    """The commands in a config's header comment run as written: its own file name, and the
+    tokenizer command's flags parse and produce the files the config names."""
+    import shlex
+    import sys
+
+    sys.path.insert(0, str(SCRIPT.parent))
+    from train_tokenizer import build_parser
+
+    header = [line[1:].strip() for line in config.read_text().splitlines() if line.startswith("#")]
+    runs = [line for line in header if "train_avsr.py" in line]
+    assert runs and all(f"--config configs/{config.name}" in line for line in runs), runs
+    for line in header:
+        if "train_tokenizer.py" not in line:
+            continue
+        argv = shlex.split(line.replace("$MCOREC_ROOT", "/data").replace("$MCOREC_TOKENIZER", "/tok"))
+        args = build_parser().parse_args(argv[argv.index("scripts/train_tokenizer.py") + 1:])
+        name = args.name or f"{args.model_type}{args.vocab_size}"
+        tokenizer = yaml.safe_load(config.read_text())["text"]["tokenizer"]
+        assert tokenizer["model"] == f"$MCOREC_TOKENIZER/{name}.model" and str(args.out_dir) == "/tok"
+        assert tokenizer["units"] == f"$MCOREC_TOKENIZER/{name}_units.txt"

@@ -1,0 +1,58 @@
+"""``mcorec-torch decode CONFIG CHECKPOINT SPLIT``: the example model over a split's chunks,
+hypotheses in the official layout, scored when labels exist (SPEC §12)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Optional, Sequence
+
+from ..corpus.layout import DEFAULT_HYPOTHESIS_DIR
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``mcorec-torch decode`` and ``scripts/infer_avsr.py``."""
+    parser.add_argument("config", metavar="CONFIG", help="the YAML experiment the model was trained with")
+    parser.add_argument("checkpoint", metavar="CHECKPOINT", help="a checkpoint of scripts/train_avsr.py (last.pt)")
+    parser.add_argument("split", metavar="SPLIT", help="a split name of the config (e.g. valid) or a split directory")
+    parser.add_argument("--segments", default="asd", choices=("asd", "windows", "ranges"),
+                        help="where the chunks come from (SPEC §12; default: asd)")
+    parser.add_argument("--chunk-size", type=float, default=15.0, metavar="SECONDS",
+                        help="longest ASD chunk / window length (default: 15, the baseline's)")
+    parser.add_argument("--hyp-dir-name", default=DEFAULT_HYPOTHESIS_DIR,
+                        help=f"hypothesis folder written in each session (default: {DEFAULT_HYPOTHESIS_DIR})")
+    parser.add_argument("--no-score", action="store_true", help="do not score, even when labels exist")
+    parser.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value (repeatable)")
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "decode", help="decode a split's ASD chunks with a trained example model, write and score hypotheses",
+        description="Greedy-CTC decoding of SPLIT's chunks (ASD chunks by default) with the model of "
+                    "scripts/train_avsr.py; writes SESSION/output/spk_N.vtt and speaker_to_cluster.json "
+                    "(baseline clustering from ASD scores) and prints the official scores when the split "
+                    "has labels. Works under torchrun (scripts/infer_avsr.py).")
+    add_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Decode; 1 (after a message on stderr) on bad input."""
+    from ..config.schema import ConfigError
+    from ..errors import MCoRecDataError
+    from ..train.decode import run_decode
+
+    try:
+        return run_decode(args)
+    except (MCoRecDataError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``scripts/infer_avsr.py``: the same arguments without the ``mcorec-torch`` prefix."""
+    parser = argparse.ArgumentParser(description="Decode a split with the example AVSR model and write "
+                                                 "hypotheses in the official layout (SPEC §12).")
+    add_arguments(parser)
+    return run(parser.parse_args(argv))

@@ -1,0 +1,177 @@
+"""What an export writes: its settings and fingerprint, the sessions of a ``--shard i/n``, the
+segments of each session in file order, and the manifest record of a segment (all from the
+index, nothing decoded)."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from .._io import atomic_write_text
+from ..errors import MCoRecDataError, PathLike
+from ..timeline import FPS
+
+FORMATS = ("mp4", "wds", "lhotse", "hf", "kaldi")
+FINGERPRINT_FILE = "export.json"
+PARTS_DIR = "parts"
+#: Suffix of files being written; renamed away when complete, removed by the next run.
+PARTIAL = ".partial"
+FINGERPRINT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """How segments are written. ``video``: ``"mp4"`` (encoded) or ``"npy"`` (raw uint8 arrays;
+    ``wds`` and ``hf`` only); ``lossless``: x264 qp 0 + float PCM / WAV instead of H.264 +
+    AAC / FLAC; ``shard_size``: ``wds`` samples per tar (an int) or megabytes (``"100MB"``)."""
+
+    format: str = "mp4"
+    lossless: bool = False
+    video: str = "mp4"
+    shard_size: str = "1000"
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise ValueError(f"format must be one of {FORMATS}, got {self.format!r}")
+        if self.video not in ("mp4", "npy"):
+            raise ValueError(f"video must be 'mp4' or 'npy', got {self.video!r}")
+        if self.video == "npy" and self.format not in ("wds", "hf"):
+            raise ValueError(f"video='npy' is for the wds and hf formats, not {self.format!r}")
+        self.shard_limit()
+
+    def shard_limit(self) -> Tuple[str, float]:
+        """``("samples", n)`` or ``("bytes", n)`` from :attr:`shard_size`."""
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(MB)?\s*", str(self.shard_size), re.I)
+        if not match or float(match.group(1)) <= 0 or (not match.group(2) and "." in match.group(1)):
+            raise ValueError(f"shard_size must be a number of samples (1000) or of megabytes (100MB), "
+                             f"got {self.shard_size!r}")
+        return ("bytes", float(match.group(1)) * 1e6) if match.group(2) else ("samples", int(match.group(1)))
+
+    @property
+    def audio_suffix(self) -> str:
+        return ".wav" if self.lossless else ".flac"
+
+
+def parse_shard(text: Optional[str]) -> Tuple[int, int]:
+    """``"i/n"`` as ``(i, n)`` with ``0 <= i < n``; ``None`` is ``(0, 1)``."""
+    if text is None:
+        return 0, 1
+    match = re.fullmatch(r"(\d+)/(\d+)", str(text).strip())
+    if not match or not 0 <= int(match.group(1)) < int(match.group(2)):
+        raise ValueError(f"--shard must be i/n with 0 <= i < n, got {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+class ExportPlan:
+    """The segments of ``dataset`` grouped by session, each session's in file order (speaker,
+    then first frame: every track is read front to back), and the sessions of shard ``i/n``
+    (sessions in name order, dealt round-robin: shards never share a session, so never an
+    output file)."""
+
+    def __init__(self, dataset: Any, split: str, settings: ExportSettings, shard: Tuple[int, int] = (0, 1)) -> None:
+        self.dataset, self.split, self.settings, self.shard = dataset, split, settings, shard
+        index = dataset.index
+        sessions = dataset.segment_session
+        speakers = dataset.segment_speaker
+        starts = index.frame_start[[dataset.index_row(i) for i in range(len(dataset))]] if len(dataset) else []
+        groups: Dict[str, List[int]] = {}
+        for i in np.lexsort((np.asarray(starts), speakers, sessions)) if len(dataset) else []:
+            groups.setdefault(index.sessions[int(sessions[i])].name, []).append(int(i))
+        #: Every session of the split (all shards), in name order, with its segment numbers.
+        self.all_sessions: Dict[str, List[int]] = {name: groups[name] for name in sorted(groups)}
+        i, n = shard
+        self.sessions: Dict[str, List[int]] = {name: rows for k, (name, rows) in
+                                               enumerate(self.all_sessions.items()) if k % n == i}
+
+    def fingerprint(self) -> Dict[str, Any]:
+        """What identifies the export (the same for every shard of it)."""
+        dataset = self.dataset
+        tokenizer = getattr(dataset.tokenizer, "model_path", None) if dataset.tokenizer is not None else None
+        return {"version": FINGERPRINT_VERSION, "split": self.split,
+                "settings": dataclasses.asdict(self.settings),
+                "options": dataclasses.asdict(dataset.options),
+                "normalizer": getattr(dataset, "normalizer_name", None) or _callable_name(dataset.normalize),
+                "tokenizer": Path(tokenizer).name if tokenizer else None,
+                "sessions": {name: len(rows) for name, rows in self.all_sessions.items()}}
+
+    def record(self, i: int) -> Dict[str, Any]:
+        """The manifest line of segment ``i`` without its ``paths`` (seconds, frames, ids)."""
+        dataset, index = self.dataset, self.dataset.index
+        row = dataset.index_row(i)
+        speaker = index.speakers[int(index.speaker[row])]
+        f0, f1 = int(index.frame_start[row]), int(index.frame_end[row])
+        record = {"id": index.segment_id(row), "split": self.split, "session": index.sessions[speaker.session].name,
+                  "speaker": speaker.name, "conversation": int(speaker.conversation), "text": dataset.text(i),
+                  "frame_start": f0, "frame_end": f1, "frames": f1 - f0, "seconds": (f1 - f0) / FPS,
+                  "start": int(index.start_ms[row]) / 1000.0, "end": int(index.end_ms[row]) / 1000.0,
+                  "padding": _padding_runs(index.pieces(row), f1 - f0)}
+        if dataset.tokenizer is not None:
+            record["tokens"] = [int(t) for t in dataset.tokenizer.encode(record["text"])]
+        return record
+
+    def stem(self, record: Dict[str, Any]) -> str:
+        """``<split>/<session>/<speaker>/<F0>-<F1>`` (relative to the output folder)."""
+        return f"{self.split}/{record['session']}/{record['speaker']}/{record['frame_start']:07d}-{record['frame_end']:07d}"
+
+
+def _callable_name(fn: Any) -> Optional[str]:
+    return None if fn is None else f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
+
+
+def _padding_runs(pieces: List[Tuple[int, int, int, int]], count: int) -> List[List[int]]:
+    """``[[first, stop), ...]`` frame runs of a segment that no track covers (``video_mask`` False)."""
+    covered = np.zeros(count, dtype=bool)
+    for _, offset, _, length in pieces:
+        covered[offset: offset + length] = True
+    edges = np.flatnonzero(np.diff(np.concatenate([[1], covered.astype(np.int8), [1]])))
+    return [[int(a), int(b)] for a, b in zip(edges[::2], edges[1::2])]
+
+
+def mask_from_padding(padding: List[List[int]], count: int) -> np.ndarray:
+    """The bool ``video_mask`` ``[count]`` of a record's ``padding`` runs."""
+    mask = np.ones(count, dtype=bool)
+    for a, b in padding:
+        mask[a:b] = False
+    return mask
+
+
+def claim_folder(out: PathLike, fingerprint: Dict[str, Any]) -> Path:
+    """Write ``OUT/export.json``, or check that the one there describes the same export;
+    ``MCoRecDataError`` naming what differs when it does not."""
+    out = Path(out)
+    path = out / FINGERPRINT_FILE
+    if path.exists():
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise MCoRecDataError(path, f"is not valid JSON ({exc}); not an export folder of this library") from exc
+        if saved != fingerprint:
+            differing = [key for key in sorted(set(saved) | set(fingerprint)) if saved.get(key) != fingerprint.get(key)]
+            detail = "; ".join(f"{key}: {_short(saved.get(key))} there, {_short(fingerprint.get(key))} now"
+                               for key in differing)
+            raise MCoRecDataError(path, f"the folder holds an export of another configuration ({detail}); "
+                                        "export into another folder or delete this one")
+        return path
+    if out.exists() and any(p.name != FINGERPRINT_FILE for p in out.iterdir()):
+        raise MCoRecDataError(out, "is not empty and holds no export.json: not an export folder; "
+                                   "choose an empty or new folder")
+    atomic_write_text(path, json.dumps(fingerprint, indent=1, sort_keys=True) + "\n")
+    return path
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={v!r}" for k, v in value.items())[:160] + "}"
+    return repr(value)
+
+
+def read_fingerprint(out: PathLike) -> Dict[str, Any]:
+    path = Path(out) / FINGERPRINT_FILE
+    if not path.exists():
+        raise MCoRecDataError(path, "missing: not an export folder (run mcorec-torch export first)")
+    return json.loads(path.read_text(encoding="utf-8"))

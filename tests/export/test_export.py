@@ -1,0 +1,225 @@
+"""mcorec-torch export: every format read back (by the package and by webdataset, lhotse and
+datasets) shows frame indices F0..F1-1, aligned audio and the dataset's texts and ids; a killed
+export resumes to the same result; shards plus merge equal one run."""
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from mcorec_torch import MCoRecDataset, synthetic
+from mcorec_torch.cli import main
+from mcorec_torch.errors import MCoRecDataError
+from mcorec_torch.export import (ExportSettings, export_split, iter_wds, read_files_record, read_manifest,
+                                 shard_paths, verify_export)
+from mcorec_torch.export.merge import kaldi_utt
+
+
+@pytest.fixture(scope="module")
+def split(tmp_path_factory):
+    root = tmp_path_factory.mktemp("exp") / "dev"
+    specs = synthetic.make_split(root, "dev", num_sessions=2, seed=4, num_frames=400)
+    return root, {s.name: s for s in specs}
+
+
+@pytest.fixture(scope="module")
+def dataset(split, tmp_path_factory):
+    return MCoRecDataset(split[0], cache_dir=tmp_path_factory.mktemp("excache"), color="gray")
+
+
+@pytest.fixture(scope="module")
+def exports(dataset, tmp_path_factory):
+    """One export per format (lossy defaults), and one lossless mp4."""
+    base = tmp_path_factory.mktemp("exports")
+    outs = {}
+    for name, settings in {"mp4": ExportSettings("mp4"), "wds": ExportSettings("wds", shard_size="7"),
+                           "lhotse": ExportSettings("lhotse"), "hf": ExportSettings("hf"),
+                           "kaldi": ExportSettings("kaldi"), "mp4-lossless": ExportSettings("mp4", lossless=True),
+                           "wds-npy": ExportSettings("wds", video="npy", lossless=True)}.items():
+        outs[name] = base / name
+        export_split(dataset, "dev", outs[name], settings, progress=False)
+    return outs
+
+
+def _reference(dataset):
+    return {dataset.segment_id(i): i for i in range(len(dataset))}
+
+
+def _check_alignment(sample, dataset, by_id):
+    """Frame indices from the pixels equal F0..F1-1, audio at lag 0, text and ids the dataset's."""
+    from mcorec_torch.qa.verify import audio_lag
+
+    reference = dataset.load(by_id[sample["id"]])
+    for key in ("text", "session", "speaker", "conversation", "frame_start", "frame_end", "start", "end"):
+        assert sample[key] == reference[key], key
+    mask = np.asarray(sample["video_mask"])
+    assert np.array_equal(mask, reference["video_mask"].numpy())
+    video = np.asarray(sample["video"])
+    shown = [synthetic.decode_frame_index(video[t]) for t in np.flatnonzero(mask)]
+    assert shown == [sample["frame_start"] + int(t) for t in np.flatnonzero(mask)]
+    assert not video[~mask].any()
+    audio = np.asarray(sample["audio"])
+    assert len(audio) == 640 * (sample["frame_end"] - sample["frame_start"])
+    assert abs(audio_lag(audio, reference["audio"].numpy())) <= 2
+
+
+@pytest.mark.parametrize("name", ["mp4", "lhotse", "mp4-lossless"])
+def test_files_formats_read_back_aligned(exports, dataset, name):
+    records = read_manifest(exports[name])
+    assert [r["id"] for r in records] == sorted(_reference(dataset), key=lambda s: (s.split("/")[0], s))
+    by_id = _reference(dataset)
+    for record in records[::3]:
+        assert (exports[name] / record["paths"]["text"]).read_text() == record["text"] + "\n"
+        _check_alignment(read_files_record(exports[name], record, "gray"), dataset, by_id)
+    csv = (exports[name] / "dev.csv").read_text().splitlines() if name.startswith("mp4") else None
+    if csv:
+        assert csv[0] == f"dev,{records[0]['paths']['video']},{records[0]['frames']}"
+
+
+def test_lossless_mp4_gives_the_dataset_back_exactly(exports, dataset):
+    by_id = _reference(dataset)
+    for record in read_manifest(exports["mp4-lossless"])[:6]:
+        sample = read_files_record(exports["mp4-lossless"], record, "gray")
+        reference = dataset.load(by_id[record["id"]])
+        assert np.array_equal(sample["video"].numpy(), reference["video"].numpy())
+        assert np.array_equal(sample["audio"].numpy(), reference["audio"].numpy())
+    result = verify_export(exports["mp4-lossless"], dataset, count=8)
+    assert result["problems"] == [] and result["checked"] == 8
+
+
+@pytest.mark.parametrize("name", ["wds", "wds-npy"])
+def test_wds_shards_read_by_tarfile_and_the_package(exports, dataset, name):
+    shards = shard_paths(exports[name])
+    per_session = np.unique([r["session"] for r in read_manifest(exports[name])], return_counts=True)[1]
+    size = 7 if name == "wds" else 1000  # samples per shard
+    assert len(shards) == sum(-(-n // size) for n in per_session) > 1
+    assert all(p.suffix == ".tar" for p in shards)
+    samples = list(iter_wds(shards, "gray"))
+    assert [s["id"] for s in samples] == [r["id"] for r in read_manifest(exports[name])]
+    by_id = _reference(dataset)
+    for sample in samples[::4]:
+        _check_alignment(sample, dataset, by_id)
+
+
+def test_wds_shards_read_by_webdataset(exports, dataset):
+    wds = pytest.importorskip("webdataset")
+    from mcorec_torch.export import sample_from_wds
+
+    shards = [str(p) for p in shard_paths(exports["wds"])]
+    groups = list(wds.WebDataset(shards, shardshuffle=False))
+    records = read_manifest(exports["wds"])
+    assert [json.loads(g["json"])["id"] for g in groups] == [r["id"] for r in records]
+    assert [g["txt"].decode() for g in groups] == [r["text"] for r in records]
+    _check_alignment(sample_from_wds(groups[5], "gray"), dataset, _reference(dataset))
+
+
+def test_lhotse_loads_the_cuts(exports, dataset):
+    lhotse = pytest.importorskip("lhotse")
+    cuts = lhotse.CutSet.from_jsonl(exports["lhotse"] / "lhotse" / "cuts.jsonl.gz")
+    recordings = lhotse.load_manifest(exports["lhotse"] / "lhotse" / "recordings.jsonl.gz")
+    supervisions = lhotse.load_manifest(exports["lhotse"] / "lhotse" / "supervisions.jsonl.gz")
+    assert len(cuts) == len(recordings) == len(supervisions) == len(dataset)
+    by_id = _reference(dataset)
+    for cut in list(cuts)[::5]:
+        reference = dataset.load(by_id[cut.id])
+        audio = cut.load_audio()[0]
+        assert audio.shape == reference["audio"].shape
+        assert np.abs(audio - reference["audio"].numpy()).max() < 2e-4  # 16-bit FLAC
+        assert cut.supervisions[0].text == reference["text"]
+        assert cut.supervisions[0].custom["frame_start"] == reference["frame_start"]
+
+
+def test_hf_dataset_loads_with_its_features(exports, dataset):
+    datasets = pytest.importorskip("datasets")
+    from mcorec_torch.export.hf import row_sample
+
+    table = datasets.load_from_disk(str(exports["hf"] / "hf" / "dataset"))
+    assert isinstance(table.features["audio"], datasets.Audio) and table.features["audio"].sampling_rate == 16000
+    assert table.features["video"] == datasets.Value("binary") and table.features["frames"] == datasets.Value("int32")
+    assert table["id"] == [r["id"] for r in read_manifest(exports["hf"])]
+    rows = table.cast_column("audio", datasets.Audio(decode=False))
+    by_id = _reference(dataset)
+    for k in range(0, len(rows), 6):
+        _check_alignment(row_sample(rows[k], "gray"), dataset, by_id)
+
+
+def test_kaldi_directory(exports, dataset):
+    folder = exports["kaldi"] / "kaldi"
+    segments = [line.split() for line in (folder / "segments").read_text().splitlines()]
+    texts = dict(line.split(" ", 1) for line in (folder / "text").read_text().splitlines())
+    assert len(segments) == len(texts) == len(dataset)
+    by_utt = {kaldi_utt(r)[0]: r for r in read_manifest(exports["kaldi"])}
+    for utt, recording, begin, end in segments:
+        record = by_utt[utt]
+        assert recording == record["session"]
+        assert round(float(begin) * 25) == record["frame_start"] and round(float(end) * 25) == record["frame_end"]
+        assert texts[utt] == record["text"]
+    wav = dict(line.split(" ", 1) for line in (folder / "wav.scp").read_text().splitlines())
+    assert wav["session_00"].startswith("ffmpeg") and "central_video.mp4" in wav["session_00"]
+    spk2utt = [line.split() for line in (folder / "spk2utt").read_text().splitlines()]
+    assert sum(len(row) - 1 for row in spk2utt) == len(dataset)
+    assert all(u.startswith(row[0] + "-") for row in spk2utt for u in row[1:])
+
+
+def test_another_configuration_is_refused(exports, dataset):
+    with pytest.raises(MCoRecDataError, match="another configuration.*format"):
+        export_split(dataset, "dev", exports["mp4"], ExportSettings("wds"), progress=False)
+
+
+def _files(folder):
+    """Every file's bytes; for media (encoded anew by each run) and tars of them: the name and,
+    for tars, the members' names and their .json/.txt bytes."""
+    import tarfile
+
+    files = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix()
+        if path.suffix == ".tar":
+            with tarfile.open(path) as tar:
+                files[name] = [(m.name, tar.extractfile(m).read() if m.name.endswith((".json", ".txt")) else None)
+                               for m in tar]
+        else:
+            files[name] = None if path.suffix in (".mp4", ".flac") else path.read_bytes()
+    return files
+
+
+def test_shards_and_merge_equal_one_run(exports, dataset, tmp_path):
+    out = tmp_path / "sharded"
+    for i in (0, 1):
+        result = export_split(dataset, "dev", out, ExportSettings("wds", shard_size="7"), shard=(i, 2), progress=False)
+        assert not result.merged and result.sessions == 1
+    with pytest.raises(MCoRecDataError):
+        read_manifest(out)
+    assert main(["export-merge", str(out)]) == 0
+    assert _files(out) == _files(exports["wds"])
+
+
+def test_killed_export_resumes_to_the_same_result(split, dataset, exports, tmp_path):
+    out = tmp_path / "killed"
+    cache = dataset.cache_dir
+    cmd = [sys.executable, "-m", "mcorec_torch.cli", "export", str(split[0]), str(out), "--format", "mp4",
+           "--color", "gray", "--cache-dir", str(cache), "--no-progress"]
+    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(out.rglob("*.mp4"))) < 8:
+        time.sleep(0.05)
+    process.kill()
+    process.wait()
+    assert not (out / "manifest.jsonl").exists()  # killed before the end
+    assert main(cmd[3:]) == 0
+    files = _files(out)
+    assert not [name for name in files if ".partial" in name]
+    assert files == _files(exports["mp4"])
+
+
+def test_cli_workers_and_verify(split, dataset, tmp_path, capsys):
+    out = tmp_path / "two"
+    code = main(["export", str(split[0]), str(out), "--format", "mp4", "--color", "gray", "--workers", "2",
+                 "--cache-dir", str(dataset.cache_dir), "--no-progress", "--verify", "6"])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert f"exported {len(dataset)} segments" in text and "verify: 6 segments re-read, 0 problem(s)" in text
+    assert [r["id"] for r in read_manifest(out)] == [json.loads(x)["id"] for x in
+                                                     (out / "manifest.jsonl").read_text().splitlines()]
