@@ -57,6 +57,7 @@ class Lane:
     def _start(self) -> None:
         if self.device.type == "cuda":  # CUDA is initialised in this thread before any decoding
             torch.cuda.set_device(self.device)
+            torch.zeros(1, device=self.device)  # makes torch's (primary) context current here
             self._stream = torch.cuda.Stream(self.device)
 
     def _decoder(self, path: str) -> FrameDecoder:
@@ -80,16 +81,21 @@ class Lane:
         decoder = self._decoders[path] = CpuFrameDecoder(path, fallback_reason=reason)
         return decoder
 
-    def submit(self, video: torch.Tensor, jobs: Sequence[Job], color: str) -> "Future[Optional[torch.cuda.Event]]":
-        """Decode ``jobs`` (already in file order) into ``video``; the future's result is the
-        CUDA event recorded after the last write (``None`` on the CPU)."""
-        return self._executor.submit(self._run, video, list(jobs), color)
+    def submit(self, video: torch.Tensor, jobs: Sequence[Job], color: str,
+               ready: "Optional[torch.cuda.Event]" = None) -> "Future[Optional[torch.cuda.Event]]":
+        """Decode ``jobs`` (already in file order) into ``video`` once ``ready`` (recorded after
+        ``video`` was allocated and zeroed) has passed; the future's result is the CUDA event
+        recorded after the last write (``None`` on the CPU)."""
+        return self._executor.submit(self._run, video, list(jobs), color, ready)
 
-    def _run(self, video: torch.Tensor, jobs: List[Job], color: str) -> "Optional[torch.cuda.Event]":
+    def _run(self, video: torch.Tensor, jobs: List[Job], color: str,
+             ready: "Optional[torch.cuda.Event]") -> "Optional[torch.cuda.Event]":
         if self._stream is None:
             for row, piece in jobs:
                 self._decode(video, row, piece, color)
             return None
+        if ready is not None:
+            self._stream.wait_event(ready)  # the zero fill on the allocating stream comes first
         with torch.cuda.stream(self._stream):
             for row, piece in jobs:
                 self._decode(video, row, piece, color)

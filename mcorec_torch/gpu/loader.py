@@ -134,7 +134,11 @@ class GpuBatchLoader:
                           for piece in plan.pieces), key=lambda item: item[:3])
         for path, _, row, piece in ordered:
             jobs.setdefault(self._lane_of(path), []).append((row, piece))
-        futures = [lanes[k].submit(video, todo, self.color) for k, todo in sorted(jobs.items())]
+        ready = None
+        if self.output_device.type == "cuda":
+            ready = torch.cuda.Event()
+            ready.record(torch.cuda.current_stream(self.output_device))
+        futures = [lanes[k].submit(video, todo, self.color, ready) for k, todo in sorted(jobs.items())]
         batch["video"] = video
         return batch, futures
 
