@@ -25,9 +25,26 @@ _INTS = ("conversation", "frame_start", "frame_end", "frames")
 _FLOATS = ("start", "end", "seconds")
 
 
-def features(settings: ExportSettings, channels: int, height: int, width: int, tokens: bool) -> Any:
-    """The ``datasets.Features`` of an ``hf`` export (frame size from the crops)."""
-    from datasets import Array4D, Audio, Features, List as HFList, Value
+# The Arrow storage of ``datasets.Audio`` ({bytes, path}). Parts are written with it and the
+# merge casts the column to ``Audio``: datasets >= 4 encodes an ``Audio`` value only through
+# torchcodec (which needs the system FFmpeg libraries); the cast is Arrow-only.
+def _audio_storage() -> Dict[str, Any]:
+    from datasets import Value
+
+    return {"bytes": Value("binary"), "path": Value("string")}
+
+
+def _audio_feature() -> Any:
+    from datasets import Audio
+
+    return Audio(sampling_rate=16000)
+
+
+def features(settings: ExportSettings, channels: int, height: int, width: int, tokens: bool,
+             audio_storage: bool = False) -> Any:
+    """The ``datasets.Features`` of an ``hf`` export (frame size from the crops); with
+    ``audio_storage`` the audio column is Audio's plain storage struct (what parts hold)."""
+    from datasets import Array4D, Features, List as HFList, Value
 
     columns: Dict[str, Any] = {name: Value("string") for name in _STRINGS}
     columns.update({name: Value("int32") for name in _INTS})
@@ -35,7 +52,7 @@ def features(settings: ExportSettings, channels: int, height: int, width: int, t
     columns["video_mask"] = HFList(Value("bool"))
     columns["video"] = (Array4D(shape=(None, channels, height, width), dtype="uint8") if settings.video == "npy"
                         else Value("binary"))
-    columns["audio"] = Audio(sampling_rate=16000)
+    columns["audio"] = _audio_storage() if audio_storage else _audio_feature()
     if tokens:
         columns["tokens"] = HFList(Value("int64"))
     return Features(columns)
@@ -55,7 +72,8 @@ class PartWriter:
         from datasets.arrow_writer import ArrowWriter
 
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.features = features(settings, *_frame_shape(dataset), tokens=dataset.tokenizer is not None)
+        self.features = features(settings, *_frame_shape(dataset), tokens=dataset.tokenizer is not None,
+                                 audio_storage=True)
         self.writer = ArrowWriter(features=self.features, path=os.fspath(path))
 
     def add(self, record: Dict[str, Any], video: Any, audio: bytes, tokens: Optional[Any]) -> None:
@@ -80,6 +98,7 @@ def join_parts(parts: List[Path], target: Path) -> None:
 
     disable_progress_bar()
     joined = concatenate_datasets([Dataset.from_file(os.fspath(p)) for p in parts])
+    joined = joined.cast_column("audio", _audio_feature())
     tmp = target.with_name(target.name + PARTIAL)
     shutil.rmtree(tmp, ignore_errors=True)
     joined.save_to_disk(os.fspath(tmp))

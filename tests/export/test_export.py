@@ -223,3 +223,24 @@ def test_cli_workers_and_verify(split, dataset, tmp_path, capsys):
     assert f"exported {len(dataset)} segments" in text and "verify: 6 segments re-read, 0 problem(s)" in text
     assert [r["id"] for r in read_manifest(out)] == [json.loads(x)["id"] for x in
                                                      (out / "manifest.jsonl").read_text().splitlines()]
+
+
+def test_hf_export_needs_no_torchcodec(dataset, tmp_path):
+    """datasets >= 4 encodes an ``Audio`` value only through torchcodec, which needs the system
+    FFmpeg libraries and is not a dependency: the export writes the audio bytes in Audio's own
+    Arrow storage and declares the feature at the merge, so it runs without torchcodec."""
+    datasets = pytest.importorskip("datasets")
+    script = f"""
+import sys
+for name in ("torchcodec", "torchcodec.encoders", "torchcodec.decoders"):
+    sys.modules[name] = None  # any import of torchcodec fails, as on a machine without it
+from mcorec_torch import MCoRecDataset
+from mcorec_torch.export import ExportSettings, export_split
+ds = MCoRecDataset({str(dataset.roots[0])!r}, cache_dir={str(tmp_path / 'cache')!r}, color="gray")
+export_split(ds, "dev", {str(tmp_path / 'out')!r}, ExportSettings("hf"), progress=False)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    table = datasets.load_from_disk(str(tmp_path / "out" / "hf" / "dataset"))
+    assert isinstance(table.features["audio"], datasets.Audio) and table.features["audio"].sampling_rate == 16000
+    assert len(table) == len(dataset)
