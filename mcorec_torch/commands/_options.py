@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Dict, Optional
 
-from ..index.options import DatasetOptions, option_fields
+from ..index.options import DatasetOptions, check_option, option_fields
 
 _METAVARS = {"seconds": "SECONDS", "fraction": "FRACTION"}
 
@@ -28,7 +28,7 @@ def add_dataset_options(parser: argparse.ArgumentParser, *, cache_dir: bool = Tr
         elif isinstance(spec.default, str):
             kwargs["metavar"] = "NAME"
         else:
-            kwargs["type"] = float
+            kwargs["type"] = _number(spec.name, spec.default, info)
             kwargs["metavar"] = _METAVARS.get(info.unit or "", "NUMBER")
         kwargs["help"] = f"{info.help} (default: {default})"
         group.add_argument(flag, **kwargs)
@@ -37,6 +37,23 @@ def add_dataset_options(parser: argparse.ArgumentParser, *, cache_dir: bool = Tr
     if cache_dir:
         group.add_argument("--cache-dir", default=None,
                            help="index and audio cache (default: $MCOREC_TORCH_CACHE or ~/.cache/mcorec_torch)")
+
+
+def _number(name: str, default: Any, info: Any) -> Any:
+    """argparse ``type`` of a numeric option: a float that :func:`check_option` accepts, else
+    a usage error naming the flag (exit 2, no traceback)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        try:
+            check_option(name, value, default, info)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return value
+    parse.__name__ = "number"
+    return parse
 
 
 def dataset_options(args: argparse.Namespace) -> DatasetOptions:

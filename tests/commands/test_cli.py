@@ -3,6 +3,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from mcorec_torch.cli import main
 
 
@@ -39,3 +41,15 @@ def test_demo_runs_end_to_end_and_verifies(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "verified:" in result.stdout and "TOTAL" in result.stdout and "batch 0: video (4," in result.stdout
     assert "an open-GOP track" in result.stdout and "without central_video.mp4" in result.stdout
+
+
+@pytest.mark.parametrize("flag,value,message", [
+    ("--min-duration", "-1", "min_duration must be >= 0 seconds, got -1.0"),
+    ("--min-duration", "soon", "expected a number, got 'soon'"),
+])
+def test_a_bad_option_value_is_a_usage_error_without_traceback(tmp_path, capsys, flag, value, message):
+    with pytest.raises(SystemExit) as stopped:
+        main(["index", str(tmp_path), flag, value])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2
+    assert f"argument {flag}: {message}" in err and "Traceback" not in err
