@@ -93,8 +93,13 @@ class MCoRecDataModule(L.LightningDataModule):
             if split is not None and split not in self.datasets:
                 self.datasets[split] = build_dataset(self.config, split, tokenizer=tokenizer)
 
+    def _attached_trainer(self) -> Any:
+        """The trainer this module is attached to (``LightningDataModule.trainer``), or None."""
+        return getattr(self, "trainer", None)
+
     def _world(self) -> tuple:
-        trainer = self._trainer if hasattr(self, "_trainer") else None
+        """``(world size, global rank)`` of the attached trainer; ``(1, 0)`` without one."""
+        trainer = self._attached_trainer()
         if trainer is None:
             return 1, 0
         return int(trainer.world_size), int(trainer.global_rank)
@@ -131,7 +136,7 @@ class MCoRecDataModule(L.LightningDataModule):
         sampler = self.samplers.get(self.train_split)
         if sampler is None:
             return {}
-        trainer = self._trainer if hasattr(self, "_trainer") else None
+        trainer = self._attached_trainer()
         consumed = None if trainer is None else int(trainer.fit_loop.epoch_loop.batch_progress.current.processed)
         return {"train": sampler.batches.state_dict(consumed)}
 

@@ -119,8 +119,3 @@ def seconds_to_frames(seconds: float) -> int:
 def frame_to_ms(frame: int) -> int:
     """Start of central frame ``frame`` in integer milliseconds (``frame * 40``)."""
     return int(frame) * MS_PER_FRAME
-
-
-def frame_to_seconds(frame: int) -> float:
-    """Start of frame ``frame`` in seconds (``frame / 25``)."""
-    return int(frame) / FPS

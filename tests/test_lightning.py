@@ -94,3 +94,39 @@ def test_ddp_keeps_the_bucket_sampler(config):
         bucket = build_sampler(config, "train", dm.datasets["train"], num_replicas=2, rank=rank)
         halves.append({i for b in EpochBatchSampler(bucket, dm.datasets["train"]) for i in b})
     assert halves[0] and halves[1] and len(halves[0] & halves[1]) <= 4  # padding batches may repeat
+
+
+def _stub_trainer(world_size, global_rank, processed=0):
+    """What the data module reads of an attached ``Trainer``: its world and the fit loop's
+    processed batches of the current epoch."""
+    from types import SimpleNamespace
+
+    current = SimpleNamespace(processed=processed)
+    loop = SimpleNamespace(epoch_loop=SimpleNamespace(batch_progress=SimpleNamespace(current=current)))
+    return SimpleNamespace(world_size=world_size, global_rank=global_rank, fit_loop=loop)
+
+
+def test_the_attached_trainer_sets_the_ranks_batches(config):
+    batches = []
+    for rank in (0, 1):
+        dm = MCoRecDataModule(config, val_split=None)
+        dm.trainer = _stub_trainer(2, rank)  # what Trainer.fit attaches (LightningDataModule.trainer)
+        dm.setup("fit")
+        sampler = dm.train_dataloader().sampler
+        assert (sampler.num_replicas, sampler.rank) == (2, rank)
+        assert (sampler.batches.num_replicas, sampler.batches.rank) == (2, rank)
+        batches.append({i for b in sampler for i in b})
+    assert batches[0] and batches[1] and len(batches[0] & batches[1]) <= 4  # padding batches may repeat
+    single = MCoRecDataModule(config, val_split=None)
+    single.setup("fit")
+    everything = {i for b in single.train_dataloader().sampler for i in b}
+    assert batches[0] != everything and batches[0] | batches[1] == everything
+
+
+def test_state_dict_records_the_trainers_processed_batches(config):
+    dm = MCoRecDataModule(config, val_split=None)
+    dm.setup("fit")
+    dm.train_dataloader()
+    assert dm.trainer is None and dm.state_dict()["train"]["batches_consumed"] == 0  # no trainer: the sampler's position
+    dm.trainer = _stub_trainer(1, 0, processed=3)
+    assert dm.state_dict()["train"]["batches_consumed"] == 3

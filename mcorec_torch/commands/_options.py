@@ -3,6 +3,7 @@ so that every subcommand that reads segments takes the same flags with the same 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import Any, Dict, Optional
 
 from ..index.options import DatasetOptions, check_option, option_fields
@@ -57,13 +58,20 @@ def _number(name: str, default: Any, info: Any) -> Any:
 
 
 def dataset_options(args: argparse.Namespace) -> DatasetOptions:
-    """The validated options of parsed :func:`add_dataset_options` flags (``ValueError`` names
-    a wrong one)."""
-    return DatasetOptions(**{spec.name: getattr(args, spec.name) for spec, _ in option_fields()})
+    """The validated options of parsed :func:`add_dataset_options` flags. Each flag's value is
+    checked by argparse; options that clash (e.g. ``--segments asd --view ego``) raise
+    :class:`~mcorec_torch.config.ConfigError` (the command line exits 2 with the message)."""
+    from ..config.schema import ConfigError
+
+    try:
+        return DatasetOptions(**{spec.name: getattr(args, spec.name) for spec, _ in option_fields()})
+    except ValueError as exc:
+        raise ConfigError("command line", "", str(exc)) from None
 
 
 def dataset_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
-    """``MCoRecDataset`` keyword arguments from parsed :func:`add_dataset_options` flags."""
-    kwargs: Dict[str, Any] = {spec.name: getattr(args, spec.name) for spec, _ in option_fields()}
+    """``MCoRecDataset`` keyword arguments from parsed :func:`add_dataset_options` flags
+    (validated as :func:`dataset_options` validates them)."""
+    kwargs: Dict[str, Any] = dataclasses.asdict(dataset_options(args))
     kwargs["cache_dir"] = getattr(args, "cache_dir", None)
     return kwargs

@@ -3,7 +3,6 @@ hypotheses in the official layout, scored when labels exist (SPEC §12)."""
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Optional, Sequence
 
 from ..corpus.layout import DEFAULT_HYPOTHESIS_DIR
@@ -38,16 +37,18 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Decode; 1 (after a message on stderr) on bad input."""
-    from ..config.schema import ConfigError
-    from ..errors import MCoRecDataError
+    """Decode; a data or config error prints its message and gives exit 2 (SPEC §9), as every
+    subcommand does (also as ``scripts/infer_avsr.py``, which does not pass through the cli)."""
+    from ..config.schema import bad_input_exit
     from ..train.decode import run_decode
 
     try:
         return run_decode(args)
-    except (MCoRecDataError, ConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    except Exception as exc:  # noqa: BLE001 - re-raised unless it is bad input
+        code = bad_input_exit(exc)
+        if code is None:
+            raise
+        return code
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

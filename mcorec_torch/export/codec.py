@@ -14,7 +14,7 @@ import io
 import os
 import struct
 from pathlib import Path
-from typing import Tuple, Union
+from typing import Any, Tuple, Union
 
 import numpy as np
 
@@ -33,7 +33,8 @@ RAW_LUMA_TAG = "mcorec_torch:raw-luma"
 
 def write_segment_mp4(path: PathLike, video: np.ndarray, audio: np.ndarray, lossless: bool = False) -> Path:
     """Write one segment as an mp4 at ``path``: ``video`` uint8 ``[T, C, H, W]`` (C = 1 gray or
-    3 RGB) at 25 fps and ``audio`` float32 ``[640 * T]`` samples at 16 kHz."""
+    3 RGB) at ``FPS`` (25) frames per second and ``audio`` float32 ``[SAMPLES_PER_FRAME * T]``
+    samples at 16 kHz."""
     from ..media.encode import write_mp4
 
     frames = video[:, 0] if video.shape[1] == 1 else np.moveaxis(video, 1, -1)
@@ -79,30 +80,47 @@ def _open(source: Source):
 
 def read_segment_mp4(source: Source, color: str, num_frames: int, name: str = "<bytes>") -> Tuple[np.ndarray, np.ndarray]:
     """``(video, audio)`` of an exported segment mp4 (a path or its bytes): uint8
-    ``[num_frames, C, H, W]`` in ``color`` and float32 ``[640 * num_frames]`` (16 kHz; cut or
-    zero-padded at the end). ``MCoRecDataError`` naming ``name`` when the frame count differs."""
-    from ..media.color import GRAY_LUT
+    ``[num_frames, C, H, W]`` in ``color`` and float32 ``[SAMPLES_PER_FRAME * num_frames]``
+    (16 kHz; cut or zero-padded at the end). ``MCoRecDataError`` naming ``name`` when the
+    frame count differs.
 
-    frames, chunks = [], []
-    with _open(source) as container:
-        raw = container.metadata.get("comment") == RAW_LUMA_TAG
-        for frame in container.decode(video=0):
-            if color == "rgb":
-                frames.append(np.moveaxis(frame.to_ndarray(format="rgb24"), -1, 0))
-                continue
-            plane = frame.planes[0]
-            luma = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)[:, :frame.width]
-            frames.append((luma if raw else GRAY_LUT[luma])[None])
-    with _open(source) as container:
-        if container.streams.audio:
-            chunks = [f.to_ndarray().reshape(-1) for f in container.decode(audio=0)]
-    if len(frames) != num_frames:
-        raise MCoRecDataError(name, f"holds {len(frames)} video frames, the manifest says {num_frames}")
+    Frames are read by :class:`~mcorec_torch.media.video.VideoReader` (SPEC §8 gray, RGB with
+    its long-lived swscale context), except the luma of lossless gray files (tagged
+    :data:`RAW_LUMA_TAG`), which is the gray value itself and is taken without range expansion."""
+    from ..media.video import VideoReader
+
+    container = _open(source)
+    try:
+        raw = color == "gray" and container.metadata.get("comment") == RAW_LUMA_TAG
+        header_frames = int(container.streams.video[0].frames or 0) if container.streams.video else 0
+        chunks = [f.to_ndarray().reshape(-1) for f in container.decode(audio=0)] if container.streams.audio else []
+    except BaseException:
+        container.close()
+        raise
+    if header_frames and header_frames != num_frames:
+        container.close()
+        raise MCoRecDataError(name, f"holds {header_frames} video frames, the manifest says {num_frames}")
+    reader = VideoReader(name, container=container)  # owns and closes the container
+    try:
+        if not raw:
+            video = reader.read(0, num_frames, color)
+        else:
+            video = np.empty((num_frames, 1, reader.height, reader.width), dtype=np.uint8)
+
+            def luma(k: int, frame: Any) -> None:  # an av.VideoFrame
+                plane = frame.planes[0]
+                video[k, 0] = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)[:, :frame.width]
+
+            reader.visit(0, num_frames, luma)
+    except MCoRecDataError as exc:
+        raise MCoRecDataError(name, f"holds fewer video frames than the manifest's {num_frames}: {exc}") from None
+    finally:
+        reader.close()
     audio = np.zeros(num_frames * SAMPLES_PER_FRAME, dtype=np.float32)
     if chunks:
         decoded = np.concatenate(chunks).astype(np.float32)[: len(audio)]
         audio[: len(decoded)] = decoded
-    return np.stack(frames), audio
+    return video, audio
 
 
 def wav_bytes(audio: np.ndarray) -> bytes:

@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
+from ..timeline import frame_to_sample
 from .plan import PARTIAL, ExportSettings, mask_from_padding
 
 _STRINGS = ("id", "split", "session", "speaker", "text")
@@ -119,7 +120,7 @@ def row_sample(row: Dict[str, Any], color: str) -> Dict[str, Any]:
     sample = {key: row[key] for key in _STRINGS + _INTS + _FLOATS}
     sample["video"] = video
     sample["video_mask"] = np.asarray(row["video_mask"], dtype=bool)
-    sample["audio"] = codec.read_audio_file(row["audio"]["bytes"], frames * 640)
+    sample["audio"] = codec.read_audio_file(row["audio"]["bytes"], frame_to_sample(frames))
     if "tokens" in row:
         sample["tokens"] = np.asarray(row["tokens"], dtype=np.int64)
     return sample

@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Tuple
 
 from .._io import atomic_write_bytes, atomic_write_text
 from ..errors import MCoRecDataError, PathLike
-from ..timeline import FPS, SAMPLE_RATE
+from ..timeline import FPS, SAMPLE_RATE, frame_to_sample
 from .plan import read_fingerprint
 from .writers import part_path, read_part
 
@@ -92,7 +92,7 @@ def _lhotse(out: Path, records: List[Dict[str, Any]]) -> None:
     mp4 path and the segment's frames in ``custom``."""
     recordings, supervisions, cuts = [], [], []
     for r in records:
-        samples = r["frames"] * 640
+        samples = frame_to_sample(r["frames"])
         recording = {"id": r["id"], "sources": [{"type": "file", "channels": [0],
                                                  "source": str((out / r["paths"]["audio"]).resolve())}],
                      "sampling_rate": SAMPLE_RATE, "num_samples": samples, "duration": samples / SAMPLE_RATE,

@@ -14,6 +14,7 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from ..errors import MCoRecDataError, PathLike
+from ..timeline import frame_to_sample
 from . import codec
 from .plan import mask_from_padding
 
@@ -43,7 +44,7 @@ def read_files_record(out: PathLike, record: Dict[str, Any], color: str) -> Dict
         raise MCoRecDataError(path, f"missing: the manifest lists it for segment {record['id']}")
     video, audio = codec.read_segment_mp4(path, color, record["frames"], name=str(path))
     if "audio" in record["paths"]:
-        audio = codec.read_audio_file(out / record["paths"]["audio"], record["frames"] * 640)
+        audio = codec.read_audio_file(out / record["paths"]["audio"], frame_to_sample(record["frames"]))
     return to_sample(record, video, audio)
 
 
@@ -78,7 +79,7 @@ def sample_from_wds(group: Dict[str, Any], color: str, name: str = "<shard>") ->
     elif "npy" in group:
         video = codec.read_npy(group["npy"])
         audio_key = "wav" if "wav" in group else "flac"
-        audio = codec.read_audio_file(bytes(group[audio_key]), frames * 640)
+        audio = codec.read_audio_file(bytes(group[audio_key]), frame_to_sample(frames))
     else:
         raise MCoRecDataError(name, f"sample {group['__key__']!r} has neither .mp4 nor .npy frames")
     return to_sample(record, video, audio)

@@ -9,9 +9,10 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 from ..errors import PathLike
+from ..timeline import FPS
 from .merge import merge_export
 from .plan import ExportPlan, ExportSettings, claim_folder
 from .writers import count_frames, export_session, remove_partials
@@ -108,4 +109,4 @@ def speech_hours(out: PathLike) -> float:
     """Hours of segments in the finished export's manifest (frames / 25 / 3600)."""
     from .merge import read_manifest
 
-    return count_frames(read_manifest(out)) / 25 / 3600
+    return count_frames(read_manifest(out)) / FPS / 3600

@@ -4,9 +4,12 @@ file written under a ``.partial`` name and renamed when complete, and the sessio
 (``OUT/parts/<session>.jsonl``, written last: its presence means the session is complete)."""
 from __future__ import annotations
 
+import abc
 import io
 import json
 import os
+import re
+import shutil
 import tarfile
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -15,7 +18,8 @@ import numpy as np
 
 from .._io import atomic_write_text
 from ..errors import MCoRecDataError
-from ..timeline import SAMPLE_RATE
+from ..corpus.layout import CENTRAL_VIDEO_FILE
+from ..timeline import SAMPLE_RATE, frame_to_sample
 from . import codec
 from .plan import PARTIAL, PARTS_DIR, ExportPlan
 
@@ -38,16 +42,32 @@ def part_path(out: Path, split: str, session: str) -> Path:
     return out / PARTS_DIR / f"{split}-{session}.jsonl"
 
 
+def _partial_patterns(split: str, session: str) -> "re.Pattern[str]":
+    """The paths (relative to the output folder, ``/``-separated) of the files the writers of
+    ``session`` write under ``.partial`` names, and of no other session's: the session name is
+    always followed by ``/``, by ``-`` and digits (a shard number, a process id) or by the
+    ``.partial`` suffix itself, so ``session_4`` does not match ``session_40``'s files."""
+    split_, session_, partial = re.escape(split), re.escape(session), re.escape(PARTIAL)
+    return re.compile("|".join((
+        rf"{split_}/{session_}/.+",                                   # FilesWriter: <split>/<session>/...
+        rf"wds/{split_}-{session_}-\d+{partial}\.tar",                 # TarWriter shards
+        rf"hf/parts/{split_}-{session_}{partial}\.arrow",              # ArrowWriter part
+        rf"{re.escape(PARTS_DIR)}/{split_}-{session_}-\d+{partial}\.mp4",  # encoded_video's temporary mp4
+    )))
+
+
 def remove_partials(out: Path, plan: ExportPlan) -> int:
     """Delete files a killed run left under ``.partial`` names for the sessions of ``plan``
-    (other shards' sessions are left alone); returns how many."""
+    (other shards' sessions are left alone, also those whose names start with one of
+    ``plan``'s); returns how many."""
     removed = 0
-    keys = [f"/{plan.split}/{s}/" for s in plan.sessions] + [f"{plan.split}-{s}" for s in plan.sessions]
-    for path in out.rglob(f"*{PARTIAL}*"):
-        text = "/" + path.relative_to(out).as_posix()
-        if any(key in text for key in keys):
+    patterns = [_partial_patterns(plan.split, s) for s in plan.sessions]
+    for path in sorted(out.rglob(f"*{PARTIAL}*")):
+        if not path.exists() and not path.is_symlink():
+            continue  # inside a partial folder removed before
+        text = path.relative_to(out).as_posix()
+        if any(pattern.fullmatch(text) for pattern in patterns):
             if path.is_dir():
-                import shutil
                 shutil.rmtree(path)
             else:
                 path.unlink()
@@ -55,7 +75,7 @@ def remove_partials(out: Path, plan: ExportPlan) -> int:
     return removed
 
 
-class SessionWriter:
+class SessionWriter(abc.ABC):
     """Writes the segments of one session in one format; ``write(i, record)`` returns the
     record with its ``paths`` or raises; ``close()`` finishes container files (tars, Arrow)."""
 
@@ -84,8 +104,9 @@ class SessionWriter:
         audio = sample["audio"].numpy()
         return codec.wav_bytes(audio) if self.settings.lossless else codec.flac_bytes(audio)
 
+    @abc.abstractmethod
     def write(self, i: int, record: Dict[str, Any]) -> Dict[str, Any]:
-        raise NotImplementedError
+        """Write segment ``i`` (its manifest ``record``) and return the record with its ``paths``."""
 
     def close(self) -> None:
         """Nothing to finish for per-segment files."""
@@ -185,9 +206,8 @@ class ArrowWriter(SessionWriter):
 
     def write(self, i: int, record: Dict[str, Any]) -> Dict[str, Any]:
         sample = self.load(i)
-        ext, video = self.encoded_video(sample)
-        if ext == ".npy":
-            video = sample["video"].numpy()
+        # npy mode stores the frames array itself (no .npy bytes); else the encoded mp4
+        video = sample["video"].numpy() if self.settings.video == "npy" else self.encoded_video(sample)[1]
         audio = self.audio_bytes(sample)
         self.rows.add(record, video, audio, sample.get("tokens"))
         return dict(record, paths={"arrow": self.path.relative_to(self.out).as_posix()})
@@ -207,13 +227,13 @@ class KaldiWriter(SessionWriter):
         row = dataset.index_row(i)
         speaker = index.speakers[int(index.speaker[row])]
         session = index.sessions[speaker.session]
-        start, stop = record["frame_start"] * 640, record["frame_end"] * 640  # samples, central timeline
+        start, stop = frame_to_sample(record["frame_start"]), frame_to_sample(record["frame_end"])  # central timeline
         if dataset.options.audio == "ego":
             path, rec_id, shift = speaker.ego_audio_path, f"{session.name}-{speaker.name}-ego", speaker.ego_audio_offset
         elif session.central_audio_path:
             path, rec_id, shift = session.central_audio_path, session.name, 0
         else:
-            raise MCoRecDataError(Path(session.path) / "central_video.mp4",
+            raise MCoRecDataError(Path(session.path) / CENTRAL_VIDEO_FILE,
                                   "missing: a kaldi export cuts the audio from the source recording; export this "
                                   "split in another format (mp4, wds, ...) or with --audio ego (train)")
         tracks = [[index.tracks[t].path, track_frame, offset, length] for t, offset, track_frame, length in index.pieces(row)]

@@ -16,14 +16,14 @@ at most ``max_conversations`` (4) clusters.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from ..corpus.asd import read_asd_scores
 from ..corpus.metadata import load_metadata, read_track_json
 from ..errors import PathLike
-from ..index.asd import CENTRAL_ASD, AsdParameters, asd_chunks, chunk_frames
+from ..index.asd import CENTRAL_ASD, AsdParameters
+from ..index.chunks import asd_track_spans
 from ..timeline import FPS, cue_frames
 
 
@@ -41,14 +41,9 @@ def activity_timelines(session_dir: PathLike, params: AsdParameters = CENTRAL_AS
             continue
         uems[name] = cue_frames(*info.central.uem_ms)
         for crop in info.central.crops:
-            if crop.asd is None or not meta.path(crop.asd).is_file():
-                continue
-            frames, scores = read_asd_scores(meta.path(crop.asd))
-            if len(frames) == 0:
-                continue
-            start = read_track_json(meta.path(crop.crop_metadata)).frame_start
-            spans[name] += [chunk_frames(c, int(frames[0]), start, exact_baseline=False)
-                            for c in asd_chunks(frames, scores, params)]
+            if crop.asd is not None:
+                start = read_track_json(meta.path(crop.crop_metadata)).frame_start
+                spans[name] += asd_track_spans(meta.path(crop.asd), start, params, False, name)
     length = max([u[1] for u in uems.values()] + [f1 for s in spans.values() for _, f1 in s] + [0])
     active = np.zeros((len(speakers), length), dtype=bool)
     for k, name in enumerate(speakers):

@@ -54,6 +54,8 @@ def mirror_session(session_dir: PathLike, target: PathLike, label_dir_name: str 
     symlinks are not allowed). Hypotheses written to ``target`` then score with
     ``score_split(target.parent)`` exactly as they would inside the data. Returns ``target``."""
     source, target = Path(session_dir).resolve(), Path(target)
+    if target.resolve() == source:  # linking its files onto themselves would delete them
+        raise ValueError(f"{target}: is the session folder itself; mirror it into another folder")
     target.mkdir(parents=True, exist_ok=True)
     _link_or_copy(source / METADATA_FILE, target / METADATA_FILE)
     if (source / label_dir_name).is_dir():

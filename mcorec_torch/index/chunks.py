@@ -16,11 +16,13 @@ chunk (counted in the index report by the builder).
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
+from pathlib import Path
 from typing import List, Sequence, Tuple
 
 from ..corpus.asd import read_asd_scores
-from ..corpus.cues import BAD_CUE, BEYOND_VIDEO
+from ..corpus.cues import cue_fault
 from ..corpus.layout import vtt_path
 from ..corpus.metadata import SessionMetadata, ViewInfo
 from ..corpus.vtt import read_vtt
@@ -51,13 +53,18 @@ def window_spans(start: int, num_frames: int, window_s: float) -> List[Tuple[int
     return [(start + a, start + min(a + size, n)) for a in range(0, n, size)]
 
 
-def asd_track_spans(path, track: Track, params: AsdParameters, exact_baseline: bool) -> List[Tuple[int, int]]:
-    """``[F0, F1)`` of the ASD chunks of one track (its smallest key is its first frame)."""
+def asd_track_spans(path, track_start: int, params: AsdParameters, exact_baseline: bool,
+                    speaker: str = "") -> List[Tuple[int, int]]:
+    """``[F0, F1)`` central frames of the ASD chunks of the track starting at central frame
+    ``track_start`` (the scores' smallest key is its first frame). ``path`` is an ASD file
+    that metadata lists (for ``speaker``): a missing one is an error, never no activity."""
+    if not Path(path).is_file():
+        raise MCoRecDataError(path, f"ASD scores listed in metadata.json ({speaker}) do not exist")
     frames, scores = read_asd_scores(path)
     if len(frames) == 0:
         return []
     first_key = int(frames[0])
-    return [chunk_frames(c, first_key, track.start, exact_baseline) for c in asd_chunks(frames, scores, params)]
+    return [chunk_frames(c, first_key, track_start, exact_baseline) for c in asd_chunks(frames, scores, params)]
 
 
 def plan_chunks(options: DatasetOptions, meta: SessionMetadata, speaker: str, view: ViewInfo,
@@ -73,22 +80,18 @@ def plan_chunks(options: DatasetOptions, meta: SessionMetadata, speaker: str, vi
                            path, meta.name, speaker)
             return [], []
         for cue in read_vtt(path):
-            f0, f1 = cue_frames(cue.start_ms, cue.end_ms)
-            if cue.end_ms <= cue.start_ms:
-                faults.append(BAD_CUE)
-            elif session_frames is not None and f1 > session_frames:
-                faults.append(BEYOND_VIDEO)
+            fault = cue_fault(cue, None, session_frames)  # the usable-cue rule, without the UEM
+            if fault is not None:
+                faults.append(fault)
             else:
-                chunks.append((f0, f1, cue.start_ms, cue.end_ms))
+                chunks.append((*cue_frames(cue.start_ms, cue.end_ms), cue.start_ms, cue.end_ms))
     else:
-        params = AsdParameters(**{**CENTRAL_ASD.__dict__, "max_chunk_size": options.chunk_size})
+        params = dataclasses.replace(CENTRAL_ASD, max_chunk_size=options.chunk_size)
         windows = 0
         for crop, track in zip(view.crops, tracks):
             if options.segments == "asd" and crop.asd is not None:
-                path = meta.path(crop.asd)
-                if not path.is_file():
-                    raise MCoRecDataError(path, f"ASD scores listed in metadata.json ({speaker}) do not exist")
-                chunks += _framed(asd_track_spans(path, track, params, options.asd_exact_baseline))
+                chunks += _framed(asd_track_spans(meta.path(crop.asd), track.start, params,
+                                                  options.asd_exact_baseline, speaker))
             else:
                 windows += options.segments == "asd"
                 chunks += _framed(window_spans(track.start, track.num_frames, options.chunk_size))

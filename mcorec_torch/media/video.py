@@ -63,15 +63,14 @@ class VideoReader:
         #: frames before this one are not wanted: the decoder may skip those nobody references
         self._wanted_from = 0
         self._skipping = False
-        #: skip unreferenced frames before the wanted range (class default; off for A/B runs)
-        self.skip_unwanted = type(self).skip_unwanted
         #: frame indices of keyframes (sorted), and whether that list covers the whole stream
         self._keyframes, self._keyframes_complete = self._indexed_keyframes()
         #: counters for tests and the benchmark: seeks made, frames the decoder delivered
         self.seeks = 0
         self.frames_decoded = 0
 
-    #: default of :attr:`skip_unwanted` for new readers
+    #: skip unreferenced frames before the wanted range (set on a reader or the class to turn
+    #: it off, e.g. for A/B runs)
     skip_unwanted = True
 
     def close(self) -> None:
@@ -118,7 +117,6 @@ class VideoReader:
         if flag != self._skipping:
             self._stream.codec_context.skip_frame = "NONREF" if flag else "DEFAULT"
             self._skipping = flag
-
 
     def _indexed_keyframes(self) -> Tuple[list, bool]:
         """Keyframes of the container's sample index (mp4 ``stss``) as frame indices, and

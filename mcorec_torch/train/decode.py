@@ -15,12 +15,14 @@ import argparse
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Sequence
 
 import torch
 
 from ..config import ExperimentConfig, build_dataset, build_sampler, build_tokenizer, load_config, prepare_data
-from ..config.schema import SplitConfig
+from ..config.load import split_dataset_options
+from ..config.schema import ConfigError, SplitConfig
+from ..errors import MCoRecDataError
 from ..corpus.layout import DEFAULT_LABEL_DIR, labels_dir_exists, session_folders
 from ..data.chunk_samples import chunk_counts
 from ..hypotheses import HypothesisCollector
@@ -89,15 +91,16 @@ def _loader(config: ExperimentConfig, name: str, dataset: Any, run: Run):
                       collate_fn=Collator(pad_to_multiple_of=config.loader.pad_to_multiple_of))
 
 
-def score_roots(roots: Sequence[str], hyp_dir_name: str) -> List[Dict[str, Any]]:
-    """The official scores of every root whose sessions all have labels (SPEC §11)."""
+def score_roots(roots: Sequence[str], hyp_dir_name: str, label_dir_name: str = DEFAULT_LABEL_DIR) -> List[Dict[str, Any]]:
+    """The official scores of every root whose sessions all have labels in ``label_dir_name``
+    (the split's ``label_dir`` option; SPEC §11)."""
     from ..text.scoring import score_split
 
     results = []
     for root in roots:
         sessions = session_folders(Path(root))
-        if sessions and all(labels_dir_exists(s, DEFAULT_LABEL_DIR) for s in sessions):
-            results.append(score_split(root, hyp_dir_name=hyp_dir_name))
+        if sessions and all(labels_dir_exists(s, label_dir_name) for s in sessions):
+            results.append(score_split(root, hyp_dir_name=hyp_dir_name, label_dir_name=label_dir_name))
     return results
 
 
@@ -115,14 +118,14 @@ def run_decode(args: argparse.Namespace) -> int:
     run.barrier()
     tokenizer = build_tokenizer(config)
     if tokenizer is None:
-        raise SystemExit(f"{config.source}: text.tokenizer is needed to turn CTC ids into text")
+        raise ConfigError(config.source, "text.tokenizer", "is needed to turn CTC ids into text")
     num_classes, blank = _blank(tokenizer)
     dataset = build_dataset(config, name, tokenizer=tokenizer)
     counts = chunk_counts(dataset.report())
     run.log(f"{len(dataset)} chunks ({args.segments}, chunk_size {args.chunk_size:g} s) in {len(counts)} "
             f"session(s): " + ", ".join(f"{s} {sum(c.values())}" for s, c in counts.items()))
     if len(dataset) == 0:
-        raise SystemExit(f"{args.split}: no chunks to decode")
+        raise MCoRecDataError(args.split, f"no chunks to decode ({args.segments}, chunk_size {args.chunk_size:g} s)")
     model = build_model(config, dataset[0], num_classes, blank).to(run.device)
     state = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
     model.load_state_dict(state["model"])
@@ -136,7 +139,7 @@ def run_decode(args: argparse.Namespace) -> int:
               f"{sum(w.empty_skipped for w in written.values())} empty hypotheses skipped) in {seconds:.1f} s")
         if not args.no_score:
             roots = config.splits[name].roots
-            results = score_roots(roots, args.hyp_dir_name)
+            results = score_roots(roots, args.hyp_dir_name, split_dataset_options(config, name).label_dir)
             for result in results:
                 print(format_report(result))
             if args.json and results:

@@ -53,3 +53,11 @@ def test_a_bad_option_value_is_a_usage_error_without_traceback(tmp_path, capsys,
     err = capsys.readouterr().err
     assert stopped.value.code == 2
     assert f"argument {flag}: {message}" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["index", "check"])
+def test_options_that_clash_are_a_bad_input_exit_without_traceback(tmp_path, capsys, command):
+    code = main([command, str(tmp_path), "--segments", "asd", "--view", "ego"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "error: command line: segments='asd' reads the central view" in err and "Traceback" not in err

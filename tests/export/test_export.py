@@ -244,3 +244,25 @@ export_split(ds, "dev", {str(tmp_path / 'out')!r}, ExportSettings("hf"), progres
     table = datasets.load_from_disk(str(tmp_path / "out" / "hf" / "dataset"))
     assert isinstance(table.features["audio"], datasets.Audio) and table.features["audio"].sampling_rate == 16000
     assert len(table) == len(dataset)
+
+
+def test_remove_partials_leaves_other_sessions_with_a_longer_name(tmp_path):
+    """A --shard job removes its own sessions' partial files only: session_4's names are not a
+    prefix match for session_40's (nor session_4-1's)."""
+    from types import SimpleNamespace
+
+    from mcorec_torch.export.writers import remove_partials
+
+    def partials(session):
+        return [f"wds/train-{session}-00000.partial.tar", f"wds/train-{session}-00012.partial.tar",
+                f"hf/parts/train-{session}.partial.arrow", f"parts/train-{session}-4242.partial.mp4",
+                f"train/{session}/spk_1/0000000-0000050.partial.mp4"]
+
+    mine, others = partials("session_4"), partials("session_40") + partials("session_4-1") + partials("session_4x")
+    for name in mine + others:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    plan = SimpleNamespace(split="train", sessions={"session_4": [0]})
+    assert remove_partials(tmp_path, plan) == len(mine)
+    assert not [name for name in mine if (tmp_path / name).exists()]
+    assert [name for name in others if (tmp_path / name).exists()] == others

@@ -142,3 +142,40 @@ def test_clustering_separates_overlapping_conversations():
     assert stats["turns"][0, 1] == 3 and stats["frames"].tolist() == [380, 360, 390, 380]
     assert cluster_speakers(stats["score"]) == [0, 0, 1, 1]
     assert cluster_speakers(np.zeros((3, 3))) == [0, 1, 2]
+
+
+def test_mirroring_a_session_onto_itself_leaves_the_data_alone(dev_split, tmp_path):
+    """``out_root`` pointing at the split itself must not unlink metadata.json or remove labels/."""
+    import shutil
+
+    from mcorec_torch.hypotheses.collector import mirror_session
+
+    session = tmp_path / "session_00"
+    shutil.copytree(sorted(dev_split.iterdir())[0], session)
+    before = sorted(p.relative_to(session) for p in session.rglob("*"))
+    with pytest.raises(ValueError, match="is the session folder itself"):
+        mirror_session(session, session)
+    (tmp_path / "link").symlink_to(session)  # the same folder under another name
+    with pytest.raises(ValueError, match="is the session folder itself"):
+        mirror_session(session, tmp_path / "link")
+    assert sorted(p.relative_to(session) for p in session.rglob("*")) == before
+    assert (session / "metadata.json").is_file() and not (session / "metadata.json").is_symlink()
+
+
+def test_activity_timelines_name_a_listed_asd_file_that_is_missing(dev_split, tmp_path):
+    """As the index does (SPEC §10): a missing ASD file that metadata lists is an error, not a
+    speaker silently without activity."""
+    import shutil
+
+    from mcorec_torch.errors import MCoRecDataError
+    from mcorec_torch.hypotheses.clustering import activity_timelines
+
+    session = tmp_path / "session_00"
+    shutil.copytree(sorted(dev_split.iterdir())[0], session)
+    speakers, active = activity_timelines(session)
+    assert active.any(axis=1).all()  # every speaker has ASD activity
+    victim = sorted(session.glob("speakers/*/central_crops/*_asd.json"))[0]
+    victim.unlink()
+    with pytest.raises(MCoRecDataError, match="do not exist") as caught:
+        activity_timelines(session)
+    assert victim.name in str(caught.value)

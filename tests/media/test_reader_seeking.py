@@ -1,11 +1,10 @@
 """How the reader chooses between seeking and decoding on, and the skipping of unreferenced
 frames before the wanted range: both change the work done, never the frames returned."""
-import av
 import numpy as np
 import pytest
 
 from mcorec_torch.media import VideoReader
-from test_real_world_encodings import NUM_FRAMES, indices, open_gop_files, write_video  # noqa: F401
+from test_real_world_encodings import NUM_FRAMES, indices, open_gop_files, packet_frames, write_video  # noqa: F401
 
 # keyframes every 30 frames, 3 B-frames in a pyramid: half of the B-frames are unreferenced
 CLOSED_GOP = "b-pyramid=normal:bframes=3:keyint=30:min-keyint=30:scenecut=0"
@@ -17,12 +16,7 @@ def b_frame_file(tmp_path_factory):
 
 
 def keyframes(path):
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        tick = int(1 / (25 * stream.time_base))
-        packets = [(p.pts, p.is_keyframe) for p in container.demux(stream) if p.size]
-    origin = min(pts for pts, _ in packets)
-    return sorted((pts - origin) // tick for pts, key in packets if key)
+    return sorted(index for index, key in packet_frames(path) if key)
 
 
 def read_all(path, positions, skip):

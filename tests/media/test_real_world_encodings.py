@@ -48,19 +48,24 @@ def write_video(path, options, num_frames=NUM_FRAMES, first_index=0, muxer_optio
     return path
 
 
-def leading_b_frames(path):
-    """Frames (by index) presented before a keyframe but decoded after it: open-GOP leading B-frames."""
+def packet_frames(path):
+    """``(presented frame index, is keyframe)`` of every video packet, in decoding order."""
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         tick = int(1 / (25 * stream.time_base))
         packets = [(p.pts, p.is_keyframe) for p in container.demux(stream) if p.size]
     origin = min(pts for pts, _ in packets)
+    return [((pts - origin) // tick, key) for pts, key in packets]
+
+
+def leading_b_frames(path):
+    """Frames (by index) presented before a keyframe but decoded after it: open-GOP leading B-frames."""
     leading, last_key = [], None
-    for pts, key in packets:
+    for index, key in packet_frames(path):
         if key:
-            last_key = pts
-        elif last_key is not None and pts < last_key:
-            leading.append((pts - origin) // tick)
+            last_key = index
+        elif last_key is not None and index < last_key:
+            leading.append(index)
     return leading
 
 

@@ -44,3 +44,33 @@ def test_decode_an_eval_split_without_labels(trained, capsys):
     for vtt in (root / "session_00" / "output").glob("*.vtt"):
         for cue in read_vtt(vtt):
             assert cue.end_ms - cue.start_ms <= 5000
+
+
+def test_bad_input_exits_2_with_the_message(trained, tmp_path, capsys):
+    """SPEC §9: a data or config error at the command line prints its message and exits 2."""
+    path, base = trained
+    assert cli.main(["decode", str(tmp_path / "missing.yaml"), str(base / "run" / "last.pt"), "valid"]) == 2
+    assert "missing.yaml" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    synthetic.make_split(empty, "eval", num_sessions=1, seed=9, num_frames=400, content="speech")
+    for asd in empty.glob("*/speakers/*/central_crops/*_asd.json"):
+        asd.write_text("{}")  # no active frames: no chunks
+    code = cli.main(["decode", str(path), str(base / "run" / "last.pt"), str(empty)])
+    err = capsys.readouterr().err
+    assert code == 2 and "no chunks to decode" in err and "Traceback" not in err
+
+
+def test_scores_read_the_splits_own_label_dir(dev_split, tmp_path):
+    """A split whose labels live in another folder (the ``label_dir`` option) is scored from it."""
+    import shutil
+
+    from mcorec_torch.train.decode import score_roots
+
+    root = tmp_path / "dev"
+    shutil.copytree(dev_split[0], root)
+    for session in root.iterdir():
+        (session / "labels").rename(session / "labels_v2")
+        shutil.copytree(session / "labels_v2", session / "output")  # perfect hypotheses
+    assert score_roots([str(root)], "output") == []  # no labels/ folder: nothing to score
+    (result,) = score_roots([str(root)], "output", "labels_v2")
+    assert result["label_dir_name"] == "labels_v2" and result["average"]["speaker_wer"] == 0.0
