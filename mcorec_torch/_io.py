@@ -2,10 +2,12 @@
 (SPEC §10), atomic writes, and file stamps for caches."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 from pathlib import Path
-from typing import Any, Tuple
+from typing import Any, Iterator, Tuple
 
 from .errors import MCoRecDataError, PathLike
 
@@ -34,20 +36,48 @@ def read_json(path: PathLike) -> Any:
         raise MCoRecDataError(path, "invalid JSON: nested too deeply") from None
 
 
-def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and a rename, so that readers (other
-    processes included) see the old file or the whole new one, never a part. Creates the
-    parent folders; raises ``OSError`` when the location is not writable."""
+def temporary_name(path: PathLike) -> Path:
+    """The temporary name :func:`atomic_path` writes ``path`` under before the rename: a hidden
+    sibling holding this process's id (so two processes never share one)."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.tmp{os.getpid()}")
+
+
+@contextlib.contextmanager
+def atomic_path(path: PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` for the caller (or a library it calls) to write a
+    file or a folder at; when the block ends normally it is renamed to ``path`` (replacing what
+    was there), when it raises it is removed. Readers (other processes included) see the old
+    ``path`` or the whole new one, never a part. Creates the parent folders."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp = temporary_name(path)
+    _remove(tmp)
     try:
-        tmp.write_bytes(data)
+        yield tmp
+        if path.is_dir() and tmp.is_dir():
+            shutil.rmtree(path)
         os.replace(tmp, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _remove(tmp)
         raise
-    return path
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and a rename (:func:`atomic_path`):
+    readers see the old file or the whole new one, never a part; the temporary file is removed
+    when writing fails. Creates the parent folders; raises ``OSError`` when the location is not
+    writable."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
 
 
 def atomic_write_text(path: PathLike, text: str, encoding: str = "utf-8") -> Path:

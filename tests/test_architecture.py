@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mcorec_torch"
 #: Layer of each part of the package, lowest first. A module may import its own part and parts
 #: of lower layers only; parts that share a layer ("beside" each other) do not import each other.
 LAYERS = [
-    {"errors"},
+    {"errors", "checks"},
     {"timeline", "_io"},
     {"corpus"},
     {"media"},

@@ -15,6 +15,12 @@ TOKEN_PAD = -1
 LIST_KEYS = ("text", "id", "session", "speaker", "conversation")
 
 
+def to_device(batch: Batch, device: "torch.device | str") -> Batch:
+    """``batch`` with its tensors on ``device`` (copied without blocking where the memory is
+    pinned); other values as they are."""
+    return {k: (v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v) for k, v in batch.items()}
+
+
 def _new_zeros(shape: Tuple[int, ...], dtype: torch.dtype, fill: bool = True) -> torch.Tensor:
     """A tensor of ``shape`` (zeros when ``fill``). In a DataLoader worker its storage is
     allocated in shared memory, as torch's ``default_collate`` does, so handing the batch to

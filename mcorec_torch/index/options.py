@@ -20,6 +20,8 @@ MISSING_VIDEO = ("pad", "drop")
 ON_ERROR = ("raise", "skip")
 #: Sources of segments (SPEC §3, §12): transcript cues, ASD chunks, fixed windows, VTT time ranges.
 SEGMENT_SOURCES = ("labels", "asd", "windows", "ranges")
+#: The longest ASD chunk / the window length (seconds): the official inference's ``max_length``.
+DEFAULT_CHUNK_SIZE = 15.0
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ class DatasetOptions:
                                       'fixed windows of chunk_size over every track; "ranges" = the time '
                                       'ranges of label_dir/spk_N.vtt. All but "labels" carry no text and '
                                       'work without labels/', choices=SEGMENT_SOURCES)
-    chunk_size: float = _option(15.0, 'segments="asd": longest chunk (active frames; the baseline\'s '
+    chunk_size: float = _option(DEFAULT_CHUNK_SIZE, 'segments="asd": longest chunk (active frames; the baseline\'s '
                                       'max_chunk_size); "windows": window length', unit="seconds", above=0.0)
     asd_exact_baseline: bool = _option(True, 'segments="asd": frames [first, last) of a chunk, dropping '
                                              'its last frame as the baseline\'s inference does; false: '

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import _io
 from ..errors import MCoRecDataError, PathLike
-from .color import COLORS
+from .color import COLORS, channels_of
 from .probe import count_presented_frames, read_header
 from .video import VideoReader
 
@@ -32,13 +32,6 @@ FRAME_CACHE_VERSION = 1
 
 #: Frames decoded per :meth:`VideoReader.read` call while building an entry.
 BUILD_CHUNK_FRAMES = 250
-
-
-def channels_of(color: str) -> int:
-    """Channels ``C`` of ``color``: 3 for ``"rgb"``, 1 for ``"gray"``."""
-    if color not in COLORS:
-        raise ValueError(f"color must be one of {COLORS}, got {color!r}")
-    return 3 if color == "rgb" else 1
 
 
 def estimate_bytes(paths_and_frames: Iterable[Tuple[str, Optional[int]]], color: str) -> int:
