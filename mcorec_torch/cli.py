@@ -30,15 +30,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
-    try:
-        return int(args.func(args) or 0)
-    except Exception as exc:  # a data or config error: its message and exit 2 (SPEC §9), no traceback
-        from .config.schema import bad_input_exit
+    from .commands._exit import exit_code_of
 
-        code = bad_input_exit(exc)
-        if code is None:
-            raise
-        return code
+    return exit_code_of(args.func, args)  # a data or config error: its message and exit 2 (SPEC §9)
 
 
 if __name__ == "__main__":

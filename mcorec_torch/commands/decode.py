@@ -39,16 +39,10 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Decode; a data or config error prints its message and gives exit 2 (SPEC §9), as every
     subcommand does (also as ``scripts/infer_avsr.py``, which does not pass through the cli)."""
-    from ..config.schema import bad_input_exit
     from ..train.decode import run_decode
+    from ._exit import exit_code_of
 
-    try:
-        return run_decode(args)
-    except Exception as exc:  # noqa: BLE001 - re-raised unless it is bad input
-        code = bad_input_exit(exc)
-        if code is None:
-            raise
-        return code
+    return exit_code_of(run_decode, args)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

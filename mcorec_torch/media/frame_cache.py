@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import _io
 from ..errors import MCoRecDataError, PathLike
-from .color import COLORS, channels_of
+from .color import channels_of
 from .probe import count_presented_frames, read_header
 from .video import VideoReader
 
