@@ -147,3 +147,15 @@ def options_table() -> str:
                    else (info.unit or "text"))
         rows.append(f"    {spec.name} = {spec.default!r}  ({allowed}): {info.help}")
     return "\n".join(rows)
+
+
+def options_markdown() -> str:
+    """The options as a Markdown table (option, default, allowed values or unit, meaning): the
+    table of ``docs/options.md``, generated here so the docs cannot drift from the options."""
+    rows = ["| option | default | allowed | meaning |", "| --- | --- | --- | --- |"]
+    for spec, info in option_fields():
+        allowed = (" \\| ".join(f"`{c}`" for c in info.choices) if info.choices
+                   else "`true` \\| `false`" if isinstance(spec.default, bool) else (info.unit or "text"))
+        meaning = info.help.replace("|", "\\|")
+        rows.append(f"| `{spec.name}` | `{spec.default!r}` | {allowed} | {meaning} |")
+    return "\n".join(rows) + "\n"
