@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 from pathlib import Path
-from typing import Any, Iterator, Tuple
+from typing import Any, Iterator, Optional, Tuple
 
 from .errors import MCoRecDataError, PathLike
 
@@ -41,6 +42,13 @@ def temporary_name(path: PathLike) -> Path:
     sibling holding this process's id (so two processes never share one)."""
     path = Path(path)
     return path.with_name(f".{path.name}.tmp{os.getpid()}")
+
+
+def temporary_target(name: str) -> Optional[str]:
+    """The file name a :func:`temporary_name` (of any process) stands for, or ``None`` when
+    ``name`` is not one: ``".b.mp4.tmp4242"`` -> ``"b.mp4"`` (to find what a killed process left)."""
+    match = re.fullmatch(r"\.(.+)\.tmp\d+", name)
+    return match.group(1) if match else None
 
 
 @contextlib.contextmanager
