@@ -77,10 +77,10 @@ def check_int(name: str, value: Any, *, owner: Optional[str] = None, minimum: Op
         return None
     bounds = _bound_text(minimum, maximum, None, None)
     tail = " or None" if optional else ""
-    allowed = f"an integer {bounds}{tail}" if bounds else f"an integer{tail}"
-    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
-            or (minimum is not None and value < minimum) or (maximum is not None and value > maximum)):
-        raise _fail(name, allowed, value, owner)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise _fail(name, f"an integer {bounds}{tail}" if bounds else f"an integer{tail}", value, owner)
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise _fail(name, bounds + tail, value, owner)
     return int(value)
 
 

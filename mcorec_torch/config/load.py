@@ -25,6 +25,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import (ConfigKeyError, GrammarParseError, InterpolationKeyError, InterpolationResolutionError,
                               MissingMandatoryValue, OmegaConfBaseException, ValidationError)
 
+from ..checks import OptionError
 from ..index.options import DatasetOptions
 from .schema import ConfigError, DatasetConfig, ExperimentConfig
 
@@ -185,10 +186,8 @@ def _check_dataset_options(options: Any, key: str, source: str) -> None:
     """The DatasetOptions rules (choices, bounds) on a DatasetConfig; errors name the option."""
     try:
         DatasetOptions(**dataclasses.asdict(options))
-    except ValueError as exc:
-        message = str(exc)
-        name = next((f.name for f in dataclasses.fields(DatasetOptions) if message.startswith(f"{f.name} ")), "")
-        raise ConfigError(source, _join(key, name), message) from None
+    except OptionError as exc:
+        raise ConfigError(source, _join(key, exc.option), str(exc)) from None
 
 
 def _structured(schema: Any, data: Any, source: str, prefix: str) -> Any:

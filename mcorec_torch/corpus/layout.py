@@ -22,6 +22,10 @@ VIEWS = ("central", "ego")
 #: The two crop videos of a face track: ``"lip"`` (``track_XX_lip.av.mp4``, the 96x96 mouth
 #: ROI of the preprocessed release) and ``"face"`` (``track_XX.mp4``, 224x224).
 CROPS = ("lip", "face")
+#: Frame size (height, width) in pixels of each crop video of the release.
+CROP_SIZES = {"lip": (96, 96), "face": (224, 224)}
+LIP_SIZE = CROP_SIZES["lip"]
+FACE_SIZE = CROP_SIZES["face"]
 #: Crop folder of each view inside ``speakers/spk_N/``.
 CROP_FOLDERS = {"central": "central_crops", "ego": "ego_crops"}
 

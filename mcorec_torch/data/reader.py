@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import MCoRecDataError, PathLike
 from ..index.segment_index import SegmentIndex
-from ..media.color import COLORS
+from ..media.color import channels_of
 from ..media.frame_cache import FrameCache
 from ..media.audio import slice_padded
 from ..media.pool import MediaPool
@@ -61,8 +61,7 @@ class SegmentReader:
 
     def __init__(self, index: SegmentIndex, color: str = "rgb", audio_cache_dir: Optional[PathLike] = None,
                  frame_cache: Optional[FrameCache] = None) -> None:
-        if color not in COLORS:
-            raise ValueError(f"color must be one of {COLORS}, got {color!r}")
+        channels_of(color)  # an unknown color fails here, not at the first read
         self.index = index
         self.color = color
         #: Whole decoded tracks on disk (``None``: decode every segment from the file).
@@ -74,7 +73,7 @@ class SegmentReader:
         :meth:`video` decodes exactly this plan, and so does the GPU path (SPEC §8)."""
         index = self.index
         count = int(index.frame_end[row] - index.frame_start[row])
-        channels = 3 if self.color == "rgb" else 1
+        channels = channels_of(self.color)
         pieces = index.pieces(row)
         if pieces:
             first = index.tracks[pieces[0][0]]

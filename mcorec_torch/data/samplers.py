@@ -38,6 +38,8 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence
 import numpy as np
 from torch.utils.data import Sampler
 
+from ..checks import check_int
+
 __all__ = ["BucketBatchSampler"]
 
 STATE_VERSION = 1
@@ -114,16 +116,11 @@ class BucketBatchSampler(Sampler[List[int]]):
             raise ValueError(f"lengths must be one-dimensional, got shape {lengths.shape}")
         if lengths.size and (not np.issubdtype(lengths.dtype, np.integer) or lengths.min() < 0):
             raise ValueError("lengths must be non-negative integers (frames per segment)")
-        if int(max_frames) < 1:
-            raise ValueError(f"max_frames must be >= 1, got {max_frames}")
-        if max_batch_size is not None and int(max_batch_size) < 1:
-            raise ValueError(f"max_batch_size must be >= 1 or None, got {max_batch_size}")
-        if int(seed) < 0:
-            raise ValueError(f"seed must be >= 0, got {seed}")
-        if int(num_buckets) < 1:
-            raise ValueError(f"num_buckets must be >= 1, got {num_buckets}")
-        if int(locality) < 1:
-            raise ValueError(f"locality must be >= 1, got {locality}")
+        max_frames = check_int("max_frames", max_frames, minimum=1)
+        max_batch_size = check_int("max_batch_size", max_batch_size, minimum=1, optional=True)
+        seed = check_int("seed", seed, minimum=0)
+        num_buckets = check_int("num_buckets", num_buckets, minimum=1)
+        locality = check_int("locality", locality, minimum=1)
         if int(locality) > 1 and (tracks is None or starts is None
                                   or len(tracks) != lengths.size or len(starts) != lengths.size):
             raise ValueError("locality > 1 needs tracks and starts, one per segment (e.g. "
@@ -201,9 +198,7 @@ class BucketBatchSampler(Sampler[List[int]]):
     def set_epoch(self, epoch: int) -> None:
         """Use the order of ``epoch``. Setting the epoch a loaded state is in keeps its resume
         position; any other epoch starts from its first batch."""
-        epoch = int(epoch)
-        if epoch < 0:
-            raise ValueError(f"epoch must be >= 0, got {epoch}")
+        epoch = check_int("epoch", int(epoch), minimum=0)
         if epoch != self.epoch:
             self.epoch = epoch
             self._start = 0

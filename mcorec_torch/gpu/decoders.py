@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ..errors import PathLike
-from ..media.color import COLORS
+from ..media.color import channels_of
 from ..media.video import VideoReader
 from .color import gray_from_luma, rgb_from_nv12
 
@@ -40,9 +40,7 @@ class FrameDecoder(Protocol):
 
 
 def _check(color: str, count: int, height: int, width: int, out: Optional[torch.Tensor]) -> tuple:
-    if color not in COLORS:
-        raise ValueError(f"color must be one of {COLORS}, got {color!r}")
-    shape = (count, 3 if color == "rgb" else 1, height, width)
+    shape = (count, channels_of(color), height, width)
     if out is not None and (tuple(out.shape) != shape or out.dtype != torch.uint8):
         raise ValueError(f"out must be uint8 {shape}, got {out.dtype} {tuple(out.shape)}")
     return shape

@@ -9,6 +9,7 @@ from typing import Any, Deque, Dict, Iterator, List, Optional, Sequence, Tuple
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from ..checks import check_int
 from ..data.collate import Collator
 from ..data.sample import Batch
 from .decoders import CpuFrameDecoder, FrameDecoder, cuda_unavailable_reason, open_decoder
@@ -54,8 +55,7 @@ class GpuBatchLoader:
                  shuffle: bool = False, num_workers: int = 0, device: "torch.device | str" = "cuda",
                  threads: int = 4, max_open: int = 16, pad_to_multiple_of: Optional[int] = None,
                  self_test: bool = True, **loader_kwargs: Any) -> None:
-        if threads < 1:
-            raise ValueError(f"threads must be >= 1, got {threads}")
+        check_int("threads", threads, minimum=1)
         self.dataset = dataset
         self.device = torch.device(device)
         if self.device.type == "cuda" and self.device.index is None and torch.cuda.is_available():

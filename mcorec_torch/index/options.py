@@ -8,10 +8,10 @@ their validation, the config schema and every subcommand's flags are derived fro
 from __future__ import annotations
 
 import dataclasses
-import numbers
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, Optional, Tuple
 
+from ..checks import OptionError, check_choice, check_flag, check_number, check_text
 from ..corpus.layout import CROPS, DEFAULT_LABEL_DIR, VIEWS
 from ..media.color import COLORS
 
@@ -47,8 +47,9 @@ def _option(default: Any, help: str, **info: Any) -> Any:
 
 @dataclass(frozen=True)
 class DatasetOptions:
-    """The SPEC §4 options (durations in seconds). Invalid values raise ``ValueError`` naming
-    the option, what is allowed and what was given."""
+    """The SPEC §4 options (durations in seconds). Invalid values raise
+    :class:`~mcorec_torch.checks.OptionError` (a ``ValueError``) naming the option (``.option``),
+    what is allowed and what was given."""
 
     crops: str = _option("lip", 'crop video: "lip" = track_XX_lip.av.mp4 (96x96 mouth ROI), '
                                 '"face" = track_XX.mp4 (224x224)', choices=CROPS)
@@ -88,7 +89,7 @@ class DatasetOptions:
         for spec, info in option_fields():
             check_option(spec.name, getattr(self, spec.name), spec.default, info)
         if self.segments != "labels" and self.view != "central":
-            raise ValueError(f'segments={self.segments!r} reads the central view (eval sessions have no ego '
+            raise OptionError("view", f'segments={self.segments!r} reads the central view (eval sessions have no ego '
                              f'videos); got view={self.view!r}')
 
     def segment_options(self) -> Dict[str, Any]:
@@ -106,36 +107,21 @@ def option_fields() -> Iterator[Tuple[dataclasses.Field, OptionInfo]]:
 
 
 def check_option(name: str, value: Any, default: Any, info: OptionInfo) -> None:
-    """Raise ``ValueError`` when ``value`` is not allowed for option ``name``."""
+    """Raise :class:`~mcorec_torch.checks.OptionError` (a ``ValueError`` naming the option in
+    ``.option``) when ``value`` is not allowed for option ``name``: its choices, a bool, a
+    non-empty string, or a finite number inside its bounds (NaN and infinity are refused)."""
     optional = default is None
-    if value is None:
-        if optional:
-            return
-        raise ValueError(f"{name} may not be None" + (f"; one of {info.choices}" if info.choices else ""))
+    if value is None and optional:
+        return
     if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise ValueError(f"{name} must be true or false, got {value!r}")
-        return
-    if info.choices is not None:
-        if value not in info.choices:
-            raise ValueError(f"{name} must be one of {info.choices}, got {value!r}")
-        return
-    if isinstance(default, str):
-        if not isinstance(value, str) or not value:
-            raise ValueError(f"{name} must be a non-empty string, got {value!r}")
-        return
-    unit = f" {info.unit}" if info.unit == "seconds" else ""
-    tail = " or None" if optional else ""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        kind = f"a number of{unit}" if unit else "a number"
-        raise ValueError(f"{name} must be {kind}{tail}, got {value!r}")
-    if info.minimum is not None and info.maximum is not None:
-        if not info.minimum <= value <= info.maximum:
-            raise ValueError(f"{name} must be in [{info.minimum:g}, {info.maximum:g}], got {value!r}")
-    elif info.minimum is not None and value < info.minimum:
-        raise ValueError(f"{name} must be >= {info.minimum:g}{unit}{tail}, got {value!r}")
-    elif info.above is not None and value <= info.above:
-        raise ValueError(f"{name} must be > {info.above:g}{unit}{tail}, got {value!r}")
+        check_flag(name, value)
+    elif info.choices is not None:
+        check_choice(name, value, info.choices)
+    elif isinstance(default, str):
+        check_text(name, value)
+    else:
+        check_number(name, value, minimum=info.minimum, maximum=info.maximum, above=info.above,
+                     unit=info.unit if info.unit == "seconds" else None, optional=optional)
 
 
 def options_table() -> str:

@@ -9,14 +9,14 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
+from ..checks import check_choice
+
 COLORS = ("rgb", "gray")
 
 
 def channels_of(color: str) -> int:
     """Channels ``C`` of ``color``: 3 for ``"rgb"``, 1 for ``"gray"``; ``ValueError`` otherwise."""
-    if color not in COLORS:
-        raise ValueError(f"color must be one of {COLORS}, got {color!r}")
-    return 3 if color == "rgb" else 1
+    return 3 if check_choice("color", color, COLORS) == "rgb" else 1
 
 #: Y (limited range, 16..235) -> full-range gray, exactly PyAV's/FFmpeg's ``format="gray"``.
 GRAY_LUT = np.clip(np.round((np.arange(256, dtype=np.float64) - 16.0) * 255.0 / 219.0), 0, 255).astype(np.uint8)

@@ -23,7 +23,7 @@ from av.video.reformatter import VideoReformatter
 
 from ..errors import MCoRecDataError, PathLike
 from ..timeline import FrameClock
-from .color import COLORS, frame_to_gray_into, frame_to_rgb_into
+from .color import channels_of, frame_to_gray_into, frame_to_rgb_into
 from .probe import open_container
 
 #: Without a complete keyframe list (fragmented mp4), decode on instead of seeking only if the
@@ -201,9 +201,7 @@ class VideoReader:
         every frame can be read from any position, including open-GOP leading B-frames.
         ``out``: an array of that shape to decode into (none is allocated); it is returned.
         """
-        if color not in COLORS:
-            raise ValueError(f"color must be one of {COLORS}, got {color!r}")
-        shape = (count, 3 if color == "rgb" else 1, self.height, self.width)
+        shape = (count, channels_of(color), self.height, self.width)
         if out is None:
             out = np.empty(shape, dtype=np.uint8)
         elif out.shape != shape or out.dtype != np.uint8:

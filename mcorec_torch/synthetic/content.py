@@ -12,13 +12,13 @@ from ..media.audio import slice_padded
 from ..timeline import SAMPLES_PER_FRAME
 from . import speech
 from .index_content import central_noise, frame_index_renderer, lapel_noise
-from .spec import SessionSpec, _check_content
+from .spec import SessionSpec, check_content
 
 __all__ = ["central_audio", "lapel_audio", "ego_audio", "crop_pixels"]
 
 
 def _is_speech(session: SessionSpec) -> bool:
-    return _check_content(session.content) == "speech"
+    return check_content(session.content) == "speech"
 
 
 def _slice_signal(signal: np.ndarray, start: int, stop: int) -> np.ndarray:

@@ -10,7 +10,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from ..timeline import MS_PER_FRAME
-from .spec import (DEFAULT_NUM_FRAMES, CueSpec, EgoSpec, SessionSpec, SpeakerSpec, TrackSpec, _check_content,
+from .spec import (DEFAULT_NUM_FRAMES, CueSpec, EgoSpec, SessionSpec, SpeakerSpec, TrackSpec, check_content,
                    _seed_words)
 from .texts import _cue_text, assign_speech_texts
 
@@ -215,7 +215,7 @@ def plan_session(name: str, seed: int, *, num_frames: int = DEFAULT_NUM_FRAMES,
     ``content="speech"``: the same plan (timings, tracks, ego), with cue texts that fit
     their durations (:func:`.texts.assign_speech_texts`).
     """
-    _check_content(content)
+    check_content(content)
     if num_frames < 375:
         raise ValueError(f"num_frames={num_frames}: synthetic sessions need >= 375 frames (15 s)")
     if not 1 <= num_speakers <= 8:

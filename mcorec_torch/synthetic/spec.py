@@ -15,6 +15,8 @@ from typing import List, Optional, Tuple, Union
 import numpy as np
 
 from .. import timeline
+from ..checks import check_choice
+from ..corpus import layout as _layout
 from ..timeline import MS_PER_FRAME, SAMPLES_PER_FRAME
 
 __all__ = [
@@ -26,8 +28,8 @@ __all__ = [
 # Frame sizes (height, width) of what is written.
 CENTRAL_SIZE: Tuple[int, int] = (96, 160)
 EGO_SIZE: Tuple[int, int] = (96, 128)
-FACE_SIZE: Tuple[int, int] = (224, 224)
-LIP_SIZE: Tuple[int, int] = (96, 96)
+FACE_SIZE: Tuple[int, int] = _layout.FACE_SIZE
+LIP_SIZE: Tuple[int, int] = _layout.LIP_SIZE
 
 DEFAULT_NUM_FRAMES = 600  # 24 s
 
@@ -51,16 +53,9 @@ AUDIO_FORMATS: Tuple[str, ...] = ("mono16k", "stereo48k")
 STEREO_RATE = 48000
 
 
-def _check_choice(name: str, value: str, allowed: Tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
-    return value
-
-
-def _check_content(content: str) -> str:
-    if content not in CONTENTS:
-        raise ValueError(f"content must be one of {CONTENTS}, got {content!r}")
-    return content
+def check_content(content: str) -> str:
+    """``content`` when it is one of :data:`CONTENTS`; :class:`~mcorec_torch.checks.OptionError` otherwise."""
+    return check_choice("content", content, CONTENTS)
 
 
 def _seed_words(*parts: Union[int, str]) -> Tuple[int, ...]:
@@ -97,8 +92,8 @@ class TrackSpec:
     audio_format: str = "mono16k"  # one of AUDIO_FORMATS
 
     def __post_init__(self) -> None:
-        _check_choice("encoding", self.encoding, VIDEO_ENCODINGS)
-        _check_choice("audio_format", self.audio_format, AUDIO_FORMATS)
+        check_choice("encoding", self.encoding, VIDEO_ENCODINGS)
+        check_choice("audio_format", self.audio_format, AUDIO_FORMATS)
 
     @property
     def frame_stop(self) -> int:
@@ -142,7 +137,7 @@ class EgoSpec:
     audio_format: str = "mono16k"  # of ego_video.mp4 (the lapel mic): one of AUDIO_FORMATS
 
     def __post_init__(self) -> None:
-        _check_choice("audio_format", self.audio_format, AUDIO_FORMATS)
+        check_choice("audio_format", self.audio_format, AUDIO_FORMATS)
 
 
 @dataclass
@@ -194,7 +189,7 @@ class SessionSpec:
     content: str = "index"
 
     def __post_init__(self) -> None:
-        _check_content(self.content)
+        check_content(self.content)
 
     @property
     def num_samples(self) -> int:

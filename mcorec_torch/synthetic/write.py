@@ -44,13 +44,14 @@ from .._io import atomic_write_text
 from ..corpus import layout, vtt
 from ..errors import PathLike
 from ..media.encode import write_mp4
+from ..checks import check_choice
 from ..timeline import FPS, SAMPLE_RATE, SAMPLES_PER_FRAME
 from .content import central_audio, crop_pixels, lapel_audio
 from .index_content import frame_index_renderer, stereo_channels
 from .plan import plan_session
 from .spec import (AUDIO_FORMATS, CENTRAL_SIZE, DEFAULT_NUM_FRAMES, EGO_SIZE, FACE_SIZE, LIP_SIZE,
                    OPEN_GOP_X264_PARAMS, STEREO_RATE, VIDEO_ENCODINGS, CueSpec, SessionSpec, SpeakerSpec,
-                   TrackSpec, _check_choice, _check_content, _seed_words)
+                   TrackSpec, check_content, _seed_words)
 
 __all__ = ["write_session", "make_split", "write_vtt", "write_track_video", "SPEECH_VIDEO_OPTIONS"]
 
@@ -74,7 +75,7 @@ def _write_json(path: Path, obj: Any, *, indent: Optional[int] = 2) -> None:
 def _video_options(options: Optional[Mapping[str, str]], encoding: str) -> Dict[str, str]:
     """libx264 options of one file: the session's, with the ``encoding``'s x264-params last."""
     merged = {str(k): str(v) for k, v in dict(options or {}).items()}
-    if _check_choice("encoding", encoding, VIDEO_ENCODINGS) == "open_gop":
+    if check_choice("encoding", encoding, VIDEO_ENCODINGS) == "open_gop":
         params = merged.get("x264-params")
         merged["x264-params"] = f"{params}:{OPEN_GOP_X264_PARAMS}" if params else OPEN_GOP_X264_PARAMS
     return merged
@@ -98,7 +99,7 @@ def write_track_video(path: PathLike, indices: Sequence[int], size: Tuple[int, i
     """
     options = _video_options(video_options, encoding)
     rate = SAMPLE_RATE
-    if audio is not None and _check_choice("audio_format", audio_format, AUDIO_FORMATS) == "stereo48k":
+    if audio is not None and check_choice("audio_format", audio_format, AUDIO_FORMATS) == "stereo48k":
         audio, rate = stereo_channels(audio, stereo_seed), STEREO_RATE
     render = render if render is not None else frame_index_renderer(size)
     return write_mp4(path, (render(int(index)) for index in indices), FPS, audio=audio, audio_rate=rate,
@@ -224,7 +225,7 @@ def write_session(spec: SessionSpec, split_dir: PathLike, *, central_video: bool
     frame-index pixels.
     """
     jobs: List[_MediaJob] = []
-    if video_options is None and _check_content(spec.content) == "speech":
+    if video_options is None and check_content(spec.content) == "speech":
         video_options = SPEECH_VIDEO_OPTIONS
 
     if ego is None:
@@ -308,7 +309,7 @@ def make_split(out_dir: PathLike, split: str = "dev", num_sessions: int = 2, see
     follow the transcript, :mod:`.speech`); same plans and timings either way.
     Returns the session plans (in order) so callers can compute expectations.
     """
-    _check_content(content)
+    check_content(content)
     if split not in ("train", "dev", "eval"):
         raise ValueError(f"split must be 'train', 'dev' or 'eval', got {split!r}")
     out = Path(out_dir)

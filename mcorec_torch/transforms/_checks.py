@@ -1,9 +1,13 @@
-"""Constructor argument checks of the transforms; every error names the transform and the argument."""
+"""Constructor argument checks of the transforms, on :mod:`mcorec_torch.checks`: every error is an
+:class:`~mcorec_torch.checks.OptionError` naming the transform (``.owner``) and the argument
+(``.option``)."""
 from __future__ import annotations
 
 import math
 import numbers
 from typing import Any, Tuple
+
+from ..checks import OptionError, check_int, check_number
 
 
 def _is_number(value: Any) -> bool:
@@ -11,22 +15,14 @@ def _is_number(value: Any) -> bool:
 
 
 def _check_int(owner: str, name: str, value: Any, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < minimum:
-        raise ValueError(f"{owner}: {name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+    return check_int(name, value, owner=owner, minimum=minimum)
 
 
 def _check_float(owner: str, name: str, value: Any, minimum: float = 0.0,
                  maximum: float = math.inf, strict: bool = False) -> float:
-    ok = _is_number(value) and math.isfinite(float(value))
-    if ok:
-        v = float(value)
-        ok = (v > minimum if strict else v >= minimum) and v <= maximum
-    if not ok:
-        bound = f"> {minimum}" if strict else f">= {minimum}"
-        upper = "" if maximum == math.inf else f" and <= {maximum}"
-        raise ValueError(f"{owner}: {name} must be a finite number {bound}{upper}, got {value!r}")
-    return float(value)
+    """A finite number ``>= minimum`` (``> minimum`` when ``strict``) and ``<= maximum``."""
+    return check_number(name, value, owner=owner, minimum=None if strict else minimum,
+                        above=minimum if strict else None, maximum=None if maximum == math.inf else maximum)
 
 
 def _check_probability(owner: str, value: Any) -> float:
@@ -42,8 +38,8 @@ def _check_size(owner: str, value: Any) -> Tuple[int, int]:
             return int(value[0]), int(value[1])
     elif isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > 0:
         return int(value), int(value)
-    raise ValueError(f"{owner}: size must be a positive integer or [height, width] of positive integers "
-                     f"(pixels), got {value!r}")
+    raise OptionError("size", f"size must be a positive integer or [height, width] of positive integers "
+                     f"(pixels), got {value!r}", owner=owner)
 
 
 def _check_range(owner: str, name: str, value: Any) -> Tuple[float, float]:
@@ -52,11 +48,12 @@ def _check_range(owner: str, name: str, value: Any) -> Tuple[float, float]:
     if (isinstance(value, (list, tuple)) and len(value) == 2 and all(_is_number(v) for v in value)
             and all(math.isfinite(float(v)) for v in value) and float(value[0]) <= float(value[1])):
         return float(value[0]), float(value[1])
-    raise ValueError(f"{owner}: {name} must be a number or [low, high] with low <= high, got {value!r}")
+    raise OptionError(name, f"{name} must be a number or [low, high] with low <= high, got {value!r}", owner=owner)
 
 
 def _check_channels(owner: str, name: str, value: Any, minimum: float, strict: bool) -> Tuple[float, ...]:
     values = list(value) if isinstance(value, (list, tuple)) else [value]
     if not values:
-        raise ValueError(f"{owner}: {name} must be a number or a list of per-channel numbers, got {value!r}")
+        raise OptionError(name, f"{name} must be a number or a list of per-channel numbers, got {value!r}",
+                          owner=owner)
     return tuple(_check_float(owner, name, v, minimum=minimum, strict=strict) for v in values)

@@ -9,6 +9,7 @@ from typing import Any, Dict, Optional, Sequence
 
 import torch
 
+from ..checks import check_flag
 from ..timeline import SAMPLE_RATE, SAMPLES_PER_FRAME
 from ._access import Batch, Sample, _audio_lengths, _get, _video_lengths
 from ._checks import _check_float, _check_int
@@ -43,9 +44,7 @@ class LogFbank(Transform):
     def __init__(self, n_mels: int = 26, stack: int = 4, normalize: bool = True, scale: float = 32768.0) -> None:
         self.n_mels = _check_int("LogFbank", "n_mels", n_mels, minimum=1)
         self.stack = _check_int("LogFbank", "stack", stack, minimum=1)
-        if not isinstance(normalize, bool):
-            raise ValueError(f"LogFbank: normalize must be true or false, got {normalize!r}")
-        self.normalize = normalize
+        self.normalize = check_flag("normalize", normalize, owner="LogFbank")
         self.scale = _check_float("LogFbank", "scale", scale, strict=True)
 
     def _config(self) -> Dict[str, Any]:
