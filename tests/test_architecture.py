@@ -22,8 +22,9 @@ LAYERS = [
     {"transforms", "qa", "synthetic", "hypotheses", "gpu"},
     {"config", "bench", "export"},
     {"train", "lightning"},
-    {"commands", "cli"},
-    {"__init__", "scoring", "tokenizer", "avsr_model"},  # public names and kept module names
+    {"commands"},
+    {"cli"},  # the entry point: runs the commands (commands._exit gives the exit status)
+    {"__init__"},  # the public names
 ]
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 

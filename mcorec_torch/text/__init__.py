@@ -10,7 +10,7 @@ from .normalize import (DISFLUENCIES, STYLES, WhisperEnglishNormalizer, get_norm
                         normalize_official, normalize_train, remove_disfluencies)
 
 _LAZY = {
-    "Tokenizer": "tokenizer", "load_tokenizer": "tokenizer", "train_tokenizer": "tokenizer",
+    "MODEL_TYPES": "tokenizer", "Tokenizer": "tokenizer", "load_tokenizer": "tokenizer", "train_tokenizer": "tokenizer",
     "collect_transcripts": "tokenizer", "read_units": "tokenizer", "write_units": "tokenizer",
     "score_split": "scoring", "score_session": "scoring", "format_report": "scoring",
     "pairwise_f1": "scoring", "pairwise_f1_per_speaker": "scoring",

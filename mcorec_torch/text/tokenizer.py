@@ -14,15 +14,16 @@ Two id spaces:
 
 Padding is -1 everywhere (the collate function's ignore index); :meth:`Tokenizer.decode`
 drops it, and with a units file also drops the blank and ``<eos>``.
+
+sentencepiece and torch load on first use, so that the command line's flags (``--model-type``
+offers :data:`MODEL_TYPES`) are built without them.
 """
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Union
-
-import sentencepiece as spm
-import torch
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .._io import atomic_write_text, read_text
 from ..corpus.cues import cue_fault
@@ -32,7 +33,11 @@ from ..corpus.vtt import read_vtt
 from ..errors import MCoRecDataError, PathLike
 from .normalize import normalize
 
+if TYPE_CHECKING:
+    import torch
+
 __all__ = [
+    "MODEL_TYPES",
     "Tokenizer",
     "collect_transcripts",
     "load_tokenizer",
@@ -41,9 +46,19 @@ __all__ = [
     "write_units",
 ]
 
+#: SentencePiece model types :func:`train_tokenizer` trains (its ``model_type``).
+MODEL_TYPES: Tuple[str, ...] = ("unigram", "bpe", "char", "word")
+
 BLANK = "<blank>"
 UNK = "<unk>"
 EOS = "<eos>"
+
+
+def _sentencepiece() -> Any:
+    """The ``sentencepiece`` module, imported on first use."""
+    import sentencepiece
+
+    return sentencepiece
 
 
 def read_units(path: PathLike) -> Dict[str, int]:
@@ -106,7 +121,7 @@ class Tokenizer:
         self.units_path = Path(units_path) if units_path is not None else None
         if not self.model_path.is_file():
             raise MCoRecDataError(self.model_path, "SentencePiece model does not exist")
-        self._sp = spm.SentencePieceProcessor()
+        self._sp = _sentencepiece().SentencePieceProcessor()
         try:
             self._sp.load(str(self.model_path))
         except (OSError, RuntimeError) as exc:
@@ -158,18 +173,21 @@ class Tokenizer:
         """The SentencePiece pieces of ``text``."""
         return self._sp.encode(text, out_type=str)
 
-    def encode(self, text: str) -> torch.Tensor:
+    def encode(self, text: str) -> "torch.Tensor":
         """Token ids of ``text``: int64 tensor ``[L]`` (``L`` may be 0)."""
+        import torch
+
         if self._units is None:
             ids = self._sp.encode(text)
         else:
             ids = [self._units.get(piece, self.unk_id) for piece in self._sp.encode(text, out_type=str)]
         return torch.tensor(ids, dtype=torch.long)
 
-    def decode(self, ids: Union[torch.Tensor, Sequence[int], Iterable[int]]) -> str:
+    def decode(self, ids: Union["torch.Tensor", Sequence[int], Iterable[int]]) -> str:
         """Text of a 1-D id sequence; -1 (padding) is skipped, and with a units file the blank
         (0) and ``<eos>`` too. Raises ``ValueError`` for an id outside ``[0, vocab_size)``."""
-        if isinstance(ids, torch.Tensor):
+        torch = sys.modules.get("torch")  # a tensor means torch is loaded
+        if torch is not None and isinstance(ids, torch.Tensor):
             if ids.dim() > 1:
                 raise ValueError(f"decode takes one sequence, got a tensor of shape {tuple(ids.shape)}")
             ids = ids.tolist()
@@ -215,7 +233,7 @@ def write_units(model_path: PathLike, units_path: PathLike) -> int:
     ``LC_ALL=C sort`` of the pieces) numbered from 2. Control pieces (``<s>``, ``</s>``) are
     left out: the blank (0) and ``<eos>`` (N + 1) are implicit.
     """
-    sp = spm.SentencePieceProcessor(model_file=os.fspath(model_path))
+    sp = _sentencepiece().SentencePieceProcessor(model_file=os.fspath(model_path))
     pieces = sorted(sp.id_to_piece(i) for i in range(sp.get_piece_size())
                     if not (sp.is_control(i) or sp.is_unknown(i)))
     lines = [f"{UNK} 1"] + [f"{piece} {number}" for number, piece in enumerate(pieces, start=2)]
@@ -239,7 +257,7 @@ def train_tokenizer(texts: Iterable[str], out_prefix: PathLike, vocab_size: int,
         raise ValueError("no non-empty text to train a tokenizer on")
     out_prefix = Path(out_prefix)
     out_prefix.parent.mkdir(parents=True, exist_ok=True)
-    spm.SentencePieceTrainer.train(
+    _sentencepiece().SentencePieceTrainer.train(
         sentence_iterator=iter(sentences),
         model_prefix=str(out_prefix),
         vocab_size=int(vocab_size),

@@ -61,3 +61,12 @@ def test_options_that_clash_are_a_bad_input_exit_without_traceback(tmp_path, cap
     err = capsys.readouterr().err
     assert code == 2
     assert "error: command line: segments='asd' reads the central view" in err and "Traceback" not in err
+
+
+def test_the_parser_of_every_command_starts_without_torch():
+    """Building the parser (every subcommand's flags and choices) imports neither torch nor
+    sentencepiece, so ``check`` and ``index`` start fast."""
+    code = ("import sys; from mcorec_torch.cli import build_parser; build_parser(); "
+            "print('torch' in sys.modules, 'sentencepiece' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False False"

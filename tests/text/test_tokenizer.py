@@ -1,12 +1,14 @@
 """SentencePiece tokenizer wrapper, ESPnet units files and tokenizer training (SPEC §6)."""
-import importlib.util
 import json
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 
+from mcorec_torch.cli import build_parser, main
 from mcorec_torch.errors import MCoRecDataError
 from mcorec_torch.text.tokenizer import (Tokenizer, collect_transcripts, load_tokenizer, read_units,
                                     train_tokenizer)
@@ -207,17 +209,64 @@ def test_collect_transcripts(tmp_path):
                                                          "We're going\nhome now"]
 
 
-def test_train_tokenizer_script(tmp_path, capsys):
+def test_tokenizer_command(tmp_path, capsys):
     _write_split(tmp_path / "train")
-    spec = importlib.util.spec_from_file_location("train_tokenizer_script", ROOT / "scripts" / "train_tokenizer.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
     out = tmp_path / "tok"
-    assert script.main([str(tmp_path / "train"), "--vocab-size", "30", "--out-dir", str(out)]) == 0
+    assert main(["tokenizer", str(tmp_path / "train"), "--vocab-size", "30", "--out-dir", str(out)]) == 0
     for name in ("unigram30.model", "unigram30.vocab", "unigram30_units.txt"):
         assert (out / name).is_file()
     assert "trained on 2 cues" in capsys.readouterr().out
     tok = Tokenizer(out / "unigram30.model", out / "unigram30_units.txt")
     assert tok.decode(tok.encode("THE CAT'S ON THE MAT")) == "THE CAT'S ON THE MAT"
     assert "Z" not in "".join(tok.token_list)  # "zebra" cues were outside the UEM
-    assert script.main([str(tmp_path / "missing"), "--out-dir", str(out)]) == 1
+    # bad input is a one-line error naming the path and exit 2 (SPEC §9), as for every command
+    assert main(["tokenizer", str(tmp_path / "missing"), "--out-dir", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {tmp_path / 'missing'}" in err and "Traceback" not in err
+
+
+def test_tokenizer_command_reads_the_label_dir_option(tmp_path, capsys):
+    """``--label-dir``: the flag of the dataset option ``label_dir``; a split without cues in
+    it is bad input (exit 2) naming the split."""
+    _write_split(tmp_path / "train")
+    for session in (tmp_path / "train").iterdir():
+        if (session / "labels").is_dir():
+            (session / "labels").rename(session / "labels_v2")
+    out = tmp_path / "tok"
+    assert main(["tokenizer", str(tmp_path / "train"), "--vocab-size", "30", "--out-dir", str(out),
+                 "--label-dir", "labels_v2"]) == 0
+    assert "trained on 2 cues" in capsys.readouterr().out
+    assert main(["tokenizer", str(tmp_path / "train"), "--out-dir", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {tmp_path / 'train'}: no transcript cues" in err and "labels" in err
+    assert "Traceback" not in err
+
+
+def test_train_tokenizer_script_is_the_command_and_bad_data_exits_2_naming_the_file(tmp_path):
+    """``scripts/train_tokenizer.py`` runs ``mcorec-torch tokenizer``: a speaker the metadata
+    lacks is bad data, exit 2 with the VTT's path."""
+    _write_split(tmp_path / "train")
+    stray = tmp_path / "train" / "session_1" / "labels" / "spk_9.vtt"
+    stray.write_text("WEBVTT\n\n00:00:02.000 --> 00:00:04.000\nnobody\n")
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_tokenizer.py"), str(tmp_path / "train"),
+                             "--out-dir", str(tmp_path / "tok")], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"error: {stray}: speaker 'spk_9' has no central entry" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "tok").exists()
+
+
+def test_tokenizer_choices_are_declared_once():
+    """``--model-type`` and ``--style`` offer what the tokenizer and the normalizer declare."""
+    from mcorec_torch.text.normalize import STYLES
+    from mcorec_torch.text.tokenizer import MODEL_TYPES
+
+    actions = {a.dest: a for a in _subparser("tokenizer")._actions}
+    assert tuple(actions["model_type"].choices) == MODEL_TYPES == ("unigram", "bpe", "char", "word")
+    assert tuple(actions["style"].choices) == (*STYLES, "none")
+    assert actions["label_dir"].default == "labels"
+
+
+def _subparser(name):
+    parser = build_parser()
+    choices = next(a for a in parser._actions if a.dest == "command").choices
+    return choices[name]

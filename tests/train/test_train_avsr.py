@@ -105,10 +105,8 @@ def test_config_headers_name_their_own_file_and_a_working_tokenizer_command(conf
     """The commands in a config's header comment run as written: its own file name, and the
     tokenizer command's flags parse and produce the files the config names."""
     import shlex
-    import sys
 
-    sys.path.insert(0, str(SCRIPT.parent))
-    from train_tokenizer import build_parser
+    from mcorec_torch.cli import build_parser
 
     header = [line[1:].strip() for line in config.read_text().splitlines() if line.startswith("#")]
     runs = [line for line in header if "train_avsr.py" in line]
@@ -117,7 +115,7 @@ def test_config_headers_name_their_own_file_and_a_working_tokenizer_command(conf
         if "train_tokenizer.py" not in line:
             continue
         argv = shlex.split(line.replace("$MCOREC_ROOT", "/data").replace("$MCOREC_TOKENIZER", "/tok"))
-        args = build_parser().parse_args(argv[argv.index("scripts/train_tokenizer.py") + 1:])
+        args = build_parser().parse_args(["tokenizer", *argv[argv.index("scripts/train_tokenizer.py") + 1:]])
         name = args.name or f"{args.model_type}{args.vocab_size}"
         tokenizer = yaml.safe_load(config.read_text())["text"]["tokenizer"]
         assert tokenizer["model"] == f"$MCOREC_TOKENIZER/{name}.model" and str(args.out_dir) == "/tok"
