@@ -10,6 +10,6 @@
 from __future__ import annotations
 
 from .measure import Measurement, summarize_rounds
-from .run import format_report, run_bench
+from .run import format_bench_report, run_bench
 
-__all__ = ["Measurement", "summarize_rounds", "run_bench", "format_report"]
+__all__ = ["Measurement", "summarize_rounds", "run_bench", "format_bench_report"]

@@ -1,5 +1,5 @@
 """:func:`run_bench`: every row once per round in a fixed order, ``rounds`` times, so each ratio
-is taken between passes of the same round; :func:`format_report`: the printed table."""
+is taken between passes of the same round; :func:`format_bench_report`: the printed table."""
 from __future__ import annotations
 
 import argparse
@@ -19,7 +19,7 @@ from .rows import (MIN_PASS_SEGMENTS, Skip, baseline_pass, cpu_count, dataset_pa
                    random_order, track_paths)
 from .split import FULL_SHAPE, QUICK_SHAPE, ensure_split
 
-__all__ = ["run_bench", "format_report", "CONFIGS", "LOADER_CONFIG"]
+__all__ = ["run_bench", "format_bench_report", "CONFIGS", "LOADER_CONFIG"]
 
 #: ``(crops, color)`` of the dataset rows, in the order they run.
 CONFIGS: Tuple[Tuple[str, str], ...] = (("lip", "gray"), ("lip", "rgb"), ("face", "rgb"), ("face", "gray"))
@@ -159,7 +159,7 @@ def _fmt(value: Optional[float], digits: int = 0) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
-def format_report(result: Dict[str, Any]) -> str:
+def format_bench_report(result: Dict[str, Any]) -> str:
     """The table of :func:`run_bench`'s result (medians over rounds; ratios of frames/s taken
     within each round, then their median), then index and RSS figures."""
     lines = [f"split: {result['split']['path']} ({result['split']['shape']})",

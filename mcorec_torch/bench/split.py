@@ -17,7 +17,7 @@ from typing import Any, Dict, List
 
 import numpy as np
 
-from ..synthetic import CueSpec, SessionSpec, plan_session, write_session
+from ..synthetic import CueSpec, SessionSpec, plan_session, write_synthetic_session
 from ..timeline import MS_PER_FRAME
 
 __all__ = ["SplitShape", "FULL_SHAPE", "QUICK_SHAPE", "long_cues", "ensure_split"]
@@ -94,7 +94,7 @@ def ensure_split(out: Path, shape: SplitShape) -> Dict[str, Any]:
             shutil.rmtree(split)
         started = time.perf_counter()
         for i in range(shape.sessions):
-            write_session(plan(shape, i), split, video_options={})
+            write_synthetic_session(plan(shape, i), split, video_options={})
         seconds = time.perf_counter() - started
         marker.write_text(json.dumps({"shape": shape.key, "write_s": seconds}))
         written = True

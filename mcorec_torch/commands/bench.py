@@ -34,10 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..bench.run import format_report, run_bench
+    from ..bench.run import format_bench_report, run_bench
 
     result = run_bench(args)
-    print(format_report(result))
+    print(format_bench_report(result))
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(result, handle, indent=2)

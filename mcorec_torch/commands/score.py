@@ -24,10 +24,10 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Score, print the table and averages. Bad input raises :class:`MCoRecDataError`, which
     the command line prints without a traceback, exiting 2."""
-    from ..text.scoring import format_report, score_split, write_json
+    from ..text.scoring import format_score_report, score_split, write_json
 
     result = score_split(args.split_dir, hyp_dir_name=args.hyp_dir_name, label_dir_name=args.label_dir_name)
-    print(format_report(result, per_speaker=getattr(args, "per_speaker", False)))
+    print(format_score_report(result, per_speaker=getattr(args, "per_speaker", False)))
     if args.json:
         write_json(result, args.json)
         print(f"wrote {args.json}")

@@ -2,7 +2,7 @@
 library's core: a complete, scoreable ``speaker_to_cluster.json`` from day one.
 
 Inputs, per session: each speaker's **activity timeline** (central frames inside the
-speaker's central UEM covered by the spans of the baseline's ASD chunks, :mod:`..index.asd`,
+speaker's central UEM covered by the spans of the baseline's ASD chunks, :mod:`..index.asd_chunks`,
 of all the speaker's central tracks), and pairwise statistics of those timelines as
 ``[S, S]`` arrays (frames at 25 fps): ``overlap`` (both speak), ``non_overlap`` (exactly one
 of the two), ``score`` (the baseline's ``1 - overlap / (overlap + non_overlap)``, 0 when
@@ -22,7 +22,7 @@ import numpy as np
 
 from ..corpus.metadata import load_metadata, read_track_json
 from ..errors import PathLike
-from ..index.asd import CENTRAL_ASD, AsdParameters
+from ..index.asd_chunks import CENTRAL_ASD, AsdParameters
 from ..index.chunks import asd_track_spans
 from ..timeline import FPS, cue_frames
 

@@ -10,7 +10,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..corpus.layout import DEFAULT_HYPOTHESIS_DIR, DEFAULT_LABEL_DIR, METADATA_FILE
 from ..errors import PathLike
-from .writer import WrittenSession, write_session
+from .writer import WrittenSession, write_hypotheses
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def mirror_session(session_dir: PathLike, target: PathLike, label_dir_name: str 
 class HypothesisCollector:
     """Collects ``(id, text)`` of every chunk of ``dataset`` (an :class:`~mcorec_torch.MCoRecDataset`
     with ``segments="asd"|"windows"|"ranges"``, or labels) and writes each session with
-    :func:`~mcorec_torch.hypotheses.write_session` once all its chunks are in.
+    :func:`~mcorec_torch.hypotheses.write_hypotheses` once all its chunks are in.
 
     ``clusters``: ``{session: {speaker: id}}``, a function of the session folder (default:
     :func:`~mcorec_torch.hypotheses.cluster_session`, the baseline clustering from ASD scores).
@@ -141,8 +141,8 @@ class HypothesisCollector:
         target = session_dir
         if self.out_root is not None:
             target = mirror_session(session_dir, self.out_root / session, self.label_dir_name)
-        self.written[session] = write_session(target, hypotheses, self._clusters(session, session_dir),
-                                              hyp_dir_name=self.hyp_dir_name)
+        self.written[session] = write_hypotheses(target, hypotheses, self._clusters(session, session_dir),
+                                                 hyp_dir_name=self.hyp_dir_name)
         return True
 
     def _clusters(self, session: str, session_dir: Path) -> Mapping[str, int]:

@@ -20,7 +20,7 @@ Hypothesis = Tuple[float, float, str]
 
 @dataclass
 class WrittenSession:
-    """What :func:`write_session` wrote: the output folder, cues per speaker, and how many
+    """What :func:`write_hypotheses` wrote: the output folder, cues per speaker, and how many
     hypotheses had no text left (not written, as the baseline skips them)."""
 
     out_dir: Path
@@ -33,9 +33,9 @@ def _metadata_speakers(session_dir: Path) -> Sequence[str]:
     return list(document) if isinstance(document, dict) else []
 
 
-def write_session(session_dir_or_out: PathLike, hypotheses: Mapping[str, Sequence[Hypothesis]],
-                  clusters: Optional[Mapping[str, int]] = None, *,
-                  hyp_dir_name: str = DEFAULT_HYPOTHESIS_DIR) -> WrittenSession:
+def write_hypotheses(session_dir_or_out: PathLike, hypotheses: Mapping[str, Sequence[Hypothesis]],
+                     clusters: Optional[Mapping[str, int]] = None, *,
+                     hyp_dir_name: str = DEFAULT_HYPOTHESIS_DIR) -> WrittenSession:
     """Write one session's hypotheses.
 
     ``session_dir_or_out``: a session folder (one holding ``metadata.json``: files go to its

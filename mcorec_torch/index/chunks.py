@@ -2,7 +2,7 @@
 without ``labels/``. One function per source of ``DatasetOptions.segments``:
 
 * ``"asd"``: the baseline's chunks of each central track's ``track_XX_asd.json``
-  (:mod:`.asd`; ``chunk_size`` is its ``max_chunk_size``, ``asd_exact_baseline`` picks the
+  (:mod:`.asd_chunks`; ``chunk_size`` is its ``max_chunk_size``, ``asd_exact_baseline`` picks the
   frame variant). A track whose crop lists no ``asd`` file gets fixed windows instead, as
   the baseline's inference does, with a warning.
 * ``"windows"``: each track cut into ``ceil(n / W)`` equal windows of at most ``W =
@@ -21,14 +21,14 @@ import logging
 from pathlib import Path
 from typing import List, Sequence, Tuple
 
-from ..corpus.asd import read_asd_scores
+from ..corpus.asd_scores import read_asd_scores
 from ..corpus.cues import cue_fault
 from ..corpus.layout import vtt_path
 from ..corpus.metadata import SessionMetadata, ViewInfo
 from ..corpus.vtt import read_vtt
 from ..errors import MCoRecDataError
 from ..timeline import cue_frames, frame_to_ms, seconds_to_frames
-from .asd import CENTRAL_ASD, AsdParameters, asd_chunks, chunk_frames
+from .asd_chunks import CENTRAL_ASD, AsdParameters, asd_chunks, chunk_frames
 from .options import DatasetOptions
 from .segment_index import Track
 

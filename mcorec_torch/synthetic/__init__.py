@@ -17,7 +17,7 @@ at that frame, and the microphones carry two-tone "phonemes" per character (the 
 and ego videos keep their frame-index pixels).
 
 Plans are plain dataclasses (:class:`SessionSpec` and friends) so tests can build edge
-cases by hand; :func:`plan_session` draws a realistic random plan, :func:`write_session`
+cases by hand; :func:`plan_session` draws a realistic random plan, :func:`write_synthetic_session`
 writes one session folder, :func:`make_split` writes a whole split directory (how the files
 are encoded and what a reader of them sees: :mod:`.write`).
 
@@ -44,7 +44,8 @@ from .speech import (CHARSET, HIGH_TONES, LOW_TONES, NEUTRAL, articulation, assi
                      central_frame_of_ego, central_signal, character_spans, crop_renderer, lapel_signal,
                      mouth_shape, mouth_template, normalized_text, speaker_pitch, speech_cue_text, symbol_of,
                      symbol_tones)
-from .write import SPEECH_VIDEO_OPTIONS, make_split, write_session, write_track_video, write_vtt
+from .write import (SPEECH_VIDEO_OPTIONS, make_split, write_synthetic_session, write_synthetic_vtt,
+                    write_track_video)
 
 # Private names the tests reach through the package.
 from .index_content import _noise  # noqa: F401,E402
@@ -52,7 +53,7 @@ from .spec import _seed_words  # noqa: F401,E402
 
 __all__ = [
     "TrackSpec", "CueSpec", "EgoSpec", "SpeakerSpec", "SessionSpec",
-    "plan_session", "write_session", "make_split", "write_vtt", "write_track_video",
+    "plan_session", "write_synthetic_session", "make_split", "write_synthetic_vtt", "write_track_video",
     "encode_frame_index", "decode_frame_index", "FRAME_INDEX_MAX",
     "central_audio", "lapel_audio", "ego_audio",
     "CENTRAL_SIZE", "EGO_SIZE", "FACE_SIZE", "LIP_SIZE", "CONTENTS", "SPEECH_VIDEO_OPTIONS",

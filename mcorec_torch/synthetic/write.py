@@ -1,4 +1,4 @@
-"""Writing synthetic sessions: :func:`write_session` writes one session folder, :func:`make_split`
+"""Writing synthetic sessions: :func:`write_synthetic_session` writes one session folder, :func:`make_split`
 a whole split directory, in the exact on-disk layout of the real data (SPEC §1; every file
 name comes from :mod:`mcorec_torch.corpus.layout`).
 
@@ -53,7 +53,7 @@ from .spec import (AUDIO_FORMATS, CENTRAL_SIZE, DEFAULT_NUM_FRAMES, EGO_SIZE, FA
                    OPEN_GOP_X264_PARAMS, STEREO_RATE, VIDEO_ENCODINGS, CueSpec, SessionSpec, SpeakerSpec,
                    TrackSpec, check_content, _seed_words)
 
-__all__ = ["write_session", "make_split", "write_vtt", "write_track_video", "SPEECH_VIDEO_OPTIONS"]
+__all__ = ["write_synthetic_session", "make_split", "write_synthetic_vtt", "write_track_video", "SPEECH_VIDEO_OPTIONS"]
 
 #: libx264 options of ``content="speech"`` sessions when none are given: x264's ultrafast
 #: preset with CABAC and 3 B-frames back (keyint 250 and crf 23 as by default), one thread
@@ -62,7 +62,7 @@ SPEECH_VIDEO_OPTIONS: Mapping[str, str] = types.MappingProxyType(
     {"preset": "ultrafast", "x264-params": "bframes=3:cabac=1", "threads": "1"})
 
 
-def write_vtt(path: PathLike, cues: Iterable[CueSpec]) -> Path:
+def write_synthetic_vtt(path: PathLike, cues: Iterable[CueSpec]) -> Path:
     """Write ``cues`` as WebVTT (``HH:MM:SS.mmm --> HH:MM:SS.mmm``, multi-line text kept):
     :func:`mcorec_torch.corpus.vtt.write_vtt` of their ``(start_ms, end_ms, text)``."""
     return vtt.write_vtt(path, ((cue.start_ms, cue.end_ms, cue.text) for cue in cues))
@@ -205,10 +205,10 @@ def _write_track(jobs: List[_MediaJob], session_dir: Path, spec: SessionSpec, sp
     return entry
 
 
-def write_session(spec: SessionSpec, split_dir: PathLike, *, central_video: bool = True,
-                  lip: bool = True, labels: bool = True, ego: Optional[bool] = None,
-                  video_options: Optional[Mapping[str, str]] = None,
-                  workers: Optional[int] = None) -> Path:
+def write_synthetic_session(spec: SessionSpec, split_dir: PathLike, *, central_video: bool = True,
+                            lip: bool = True, labels: bool = True, ego: Optional[bool] = None,
+                            video_options: Optional[Mapping[str, str]] = None,
+                            workers: Optional[int] = None) -> Path:
     """Write session ``spec`` as ``split_dir/spec.name/`` in the MCoRec layout; returns it.
 
     ``central_video``: write ``central_video.mp4`` (metadata lists it either way, as in the
@@ -293,7 +293,7 @@ def write_session(spec: SessionSpec, split_dir: PathLike, *, central_video: bool
         _write_json(layout.cluster_path(session_dir),
                     {spk.name: int(spk.conversation) for spk in spec.speakers})
         for spk in spec.speakers:
-            write_vtt(layout.vtt_path(session_dir, spk.name), spk.cues)
+            write_synthetic_vtt(layout.vtt_path(session_dir, spk.name), spk.cues)
     return session_dir
 
 
@@ -322,8 +322,8 @@ def make_split(out_dir: PathLike, split: str = "dev", num_sessions: int = 2, see
                             num_frames=int(num_frames or DEFAULT_NUM_FRAMES),
                             num_speakers=num_speakers, num_conversations=num_conversations,
                             ego=(split == "train"), content=content)
-        write_session(spec, out, central_video=central_video, lip=lip,
-                      labels=(split != "eval"), ego=(split == "train"),
-                      video_options=video_options, workers=workers)
+        write_synthetic_session(spec, out, central_video=central_video, lip=lip,
+                                labels=(split != "eval"), ego=(split == "train"),
+                                video_options=video_options, workers=workers)
         specs.append(spec)
     return specs

@@ -12,7 +12,7 @@ from .normalize import (DISFLUENCIES, STYLES, WhisperEnglishNormalizer, get_norm
 _LAZY = {
     "MODEL_TYPES": "tokenizer", "Tokenizer": "tokenizer", "load_tokenizer": "tokenizer", "train_tokenizer": "tokenizer",
     "collect_transcripts": "tokenizer", "read_units": "tokenizer", "write_units": "tokenizer",
-    "score_split": "scoring", "score_session": "scoring", "format_report": "scoring",
+    "score_split": "scoring", "score_session": "scoring", "format_score_report": "scoring",
     "pairwise_f1": "scoring", "pairwise_f1_per_speaker": "scoring",
 }
 

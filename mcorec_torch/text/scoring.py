@@ -45,7 +45,7 @@ from ..corpus.vtt import Cue, read_vtt
 from ..errors import MCoRecDataError, PathLike
 from .normalize import normalize_official
 
-__all__ = ["format_report", "pairwise_f1", "pairwise_f1_per_speaker", "score_session", "score_split",
+__all__ = ["format_score_report", "pairwise_f1", "pairwise_f1_per_speaker", "score_session", "score_split",
            "write_json"]
 
 
@@ -259,7 +259,7 @@ def _fmt(value: Any) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
-def format_report(result: Dict[str, Any], per_speaker: bool = False) -> str:
+def format_score_report(result: Dict[str, Any], per_speaker: bool = False) -> str:
     """A text table of :func:`score_split`'s result: one row per session (and per speaker
     with ``per_speaker=True``), then the averages at full precision."""
     header = ("session", "speakers", "conv_F1", "WER", "joint") + (("spk_F1",) if per_speaker else ())

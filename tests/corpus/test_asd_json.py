@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from mcorec_torch.corpus.asd import read_asd_scores
+from mcorec_torch.corpus.asd_scores import read_asd_scores
 from mcorec_torch.errors import MCoRecDataError
 
 

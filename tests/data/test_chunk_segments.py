@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from mcorec_torch import MCoRecDataset, collate, synthetic
-from mcorec_torch.corpus.asd import read_asd_scores
+from mcorec_torch.corpus.asd_scores import read_asd_scores
 from mcorec_torch.corpus.vtt import write_vtt
 from mcorec_torch.data.chunk_samples import chunk_counts
-from mcorec_torch.index.asd import asd_chunks, chunk_frames
+from mcorec_torch.index.asd_chunks import asd_chunks, chunk_frames
 from mcorec_torch.qa.verify import check_sample
 from mcorec_torch.timeline import SAMPLES_PER_FRAME, cue_frames
 

@@ -98,7 +98,7 @@ def test_ego_audio_is_zero_where_the_phone_was_not_recording(tmp_path):
                                 cues=[synthetic.CueSpec(6500, 8000, "hello there"),
                                       synthetic.CueSpec(2500, 3300, "inside")], ego=ego)
     spec = synthetic.SessionSpec(name="session_ego", num_frames=375, speakers=[spk], seed=5)
-    synthetic.write_session(spec, tmp_path / "train")
+    synthetic.write_synthetic_session(spec, tmp_path / "train")
     ds = MCoRecDataset(tmp_path / "train", crops="lip", color="gray", audio="ego", cache_dir=tmp_path / "c")
     assert len(ds) == 2
     late = next(ds[i] for i in range(2) if ds[i]["frame_start"] == 162)

@@ -22,14 +22,14 @@ def free_port():
 def worker(rank, root, cache, port, log):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("gloo", rank=rank, world_size=2)
-    real = collector_module.write_session
+    real = collector_module.write_hypotheses
 
     def logged(session_dir, *args, **kwargs):
         with open(log, "a") as handle:
             handle.write(f"{rank} {os.path.basename(session_dir)}\n")
         return real(session_dir, *args, **kwargs)
 
-    collector_module.write_session = logged
+    collector_module.write_hypotheses = logged
     ds = MCoRecDataset(root, normalizer=None, cache_dir=cache)
     labels = {s: json.load(open(os.path.join(root, s, "labels", "speaker_to_cluster.json")))
               for s in os.listdir(root)}

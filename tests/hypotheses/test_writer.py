@@ -1,4 +1,4 @@
-"""Hypotheses written with ``write_session`` are what ``score`` reads: the round trip gives WER 0
+"""Hypotheses written with ``write_hypotheses`` are what ``score`` reads: the round trip gives WER 0
 and conversation F1 1, planted errors the hand-computed figures (SPEC §11, §12)."""
 import json
 
@@ -7,7 +7,7 @@ import pytest
 from mcorec_torch import synthetic
 from mcorec_torch.corpus.vtt import read_vtt, write_vtt
 from mcorec_torch.hypotheses import (HypothesisCollector, cluster_speakers, conversation_statistics,
-                                     write_session)
+                                     write_hypotheses)
 from mcorec_torch.text.scoring import score_split
 from mcorec_torch import MCoRecDataset
 import numpy as np
@@ -25,7 +25,7 @@ def test_round_trip_of_the_references_scores_perfectly(dev_split):
         clusters = json.loads((session / "labels" / "speaker_to_cluster.json").read_text())
         hyps = {vtt.stem: [(c.start, c.end, c.text) for c in reversed(read_vtt(vtt))]
                 for vtt in (session / "labels").glob("spk_*.vtt")}
-        written = write_session(session, hyps, clusters=clusters)
+        written = write_hypotheses(session, hyps, clusters=clusters)
         assert written.out_dir == session / "output" and sum(written.cues.values()) > 0
     average = score_split(dev_split)["average"]
     assert average == {"conversation_f1": 1.0, "speaker_wer": 0.0, "joint_error": 0.0}
@@ -66,8 +66,8 @@ def test_collector_out_root_leaves_the_data_alone_and_scores_the_same(dev_split,
     assert (session / "labels").is_symlink()
     mirrored = score_split(tmp_path / "mirror", hyp_dir_name="output_m")
     for session_dir in dev_split.iterdir():  # the same texts written inside the data
-        write_session(session_dir, _hypotheses(collector, session_dir.name), clusters=labels[session_dir.name],
-                      hyp_dir_name="output_d")
+        write_hypotheses(session_dir, _hypotheses(collector, session_dir.name), clusters=labels[session_dir.name],
+                         hyp_dir_name="output_d")
     inside = score_split(dev_split, hyp_dir_name="output_d")
     assert mirrored["average"] == inside["average"] and mirrored["sessions"] == inside["sessions"]
 
@@ -100,7 +100,7 @@ def test_planted_errors_give_the_hand_computed_figures(tmp_path):
     hyps = {"spk_0": [(3.0, 4.0, "again"), (1.0, 2.0, "hello word"), (4.5, 5.0, "   ")],
             "spk_1": [(1.0, 3.0, "good morning you")],
             "spk_2": [(5.0, 6.0, "yes")], "spk_3": [(6.0, 7.0, "no thanks")]}
-    written = write_session(session, hyps, clusters={"spk_0": 0, "spk_1": 1, "spk_2": 1, "spk_3": 1})
+    written = write_hypotheses(session, hyps, clusters={"spk_0": 0, "spk_1": 1, "spk_2": 1, "spk_3": 1})
     assert written.empty_skipped == 1 and written.cues == {"spk_0": 2, "spk_1": 1, "spk_2": 1, "spk_3": 1}
     result = score_split(tmp_path)
     speakers = result["sessions"]["session_x"]["speakers"]
@@ -115,19 +115,19 @@ def test_planted_errors_give_the_hand_computed_figures(tmp_path):
 
 def test_writer_layout_rounding_and_errors(tmp_path):
     session = make_session(tmp_path, {"spk_0": [(1.0, 2.0, "a")], "spk_1": [(1.0, 2.0, "b")]}, {"spk_0": 0, "spk_1": 0})
-    write_session(session, {"spk_0": [(2.0, 3.0, "second"), (1.2346, 1.9994, "first\nline")]},
-                  clusters={"spk_0": np.int64(3), "spk_1": 3})
+    write_hypotheses(session, {"spk_0": [(2.0, 3.0, "second"), (1.2346, 1.9994, "first\nline")]},
+                     clusters={"spk_0": np.int64(3), "spk_1": 3})
     text = (session / "output" / "spk_0.vtt").read_text()
     assert text.startswith("WEBVTT\n\n00:00:01.235 --> 00:00:01.999\nfirst line\n\n00:00:02.000 --> 00:00:03.000\nsecond")
     assert [c.text for c in read_vtt(session / "output" / "spk_0.vtt")] == ["first line", "second"]
     assert read_vtt(session / "output" / "spk_1.vtt") == []  # every speaker of metadata.json gets a file
     assert json.loads((session / "output" / "speaker_to_cluster.json").read_text()) == {"spk_0": 3, "spk_1": 3}
-    out = write_session(tmp_path / "plain_out", {"spk_4": [(0.0, 1.0, "x")]})
+    out = write_hypotheses(tmp_path / "plain_out", {"spk_4": [(0.0, 1.0, "x")]})
     assert out.out_dir == tmp_path / "plain_out" and (out.out_dir / "spk_4.vtt").is_file()
     with pytest.raises(ValueError, match="spk_0"):
-        write_session(session, {"spk_0": [(3.0, 2.0, "backwards")]})
+        write_hypotheses(session, {"spk_0": [(3.0, 2.0, "backwards")]})
     with pytest.raises(ValueError, match="spk_1"):
-        write_session(session, {"spk_0": []}, clusters={"spk_0": 0})
+        write_hypotheses(session, {"spk_0": []}, clusters={"spk_0": 0})
 
 
 def test_clustering_separates_overlapping_conversations():

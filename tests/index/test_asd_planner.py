@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from mcorec_torch.corpus.asd import read_asd_scores
+from mcorec_torch.corpus.asd_scores import read_asd_scores
 from mcorec_torch.errors import MCoRecDataError
-from mcorec_torch.index.asd import CENTRAL_ASD, EGO_ASD, AsdParameters, asd_chunks, chunk_frames
+from mcorec_torch.index.asd_chunks import CENTRAL_ASD, EGO_ASD, AsdParameters, asd_chunks, chunk_frames
 
 
 def reference_segment_by_asd(asd, onset, offset, on_s, off_s, max_s, min_s):

@@ -42,7 +42,7 @@ def session_spec(frame_end_written=None):
 def edge_split(tmp_path_factory):
     root = tmp_path_factory.mktemp("edge") / "dev"
     # track 2 claims 5 frames more than its container holds: the container must win
-    synthetic.write_session(session_spec(frame_end_written=305), root, central_video=True)
+    synthetic.write_synthetic_session(session_spec(frame_end_written=305), root, central_video=True)
     return root
 
 
@@ -171,7 +171,7 @@ def test_conversation_and_metadata_fields(edge_split, tmp_path):
 
 def test_eval_split_without_labels_has_no_segments(tmp_path):
     root = tmp_path / "eval"
-    synthetic.write_session(session_spec(), root, labels=False, lip=False)
+    synthetic.write_synthetic_session(session_spec(), root, labels=False, lip=False)
     ds = MCoRecDataset(root, crops="face", cache_dir=tmp_path / "c")
     assert len(ds) == 0 and ds.report().total() == {}
 

@@ -25,7 +25,7 @@ def one_speaker_session(name, seed=3):
 @pytest.mark.parametrize("encoding", sorted(ENCODINGS))
 def test_segments_exact_under_other_encoder_settings(tmp_path, encoding):
     spec = one_speaker_session(f"session_{encoding}")
-    synthetic.write_session(spec, tmp_path / "dev", video_options=ENCODINGS[encoding])
+    synthetic.write_synthetic_session(spec, tmp_path / "dev", video_options=ENCODINGS[encoding])
     for crops, color in (("lip", "gray"), ("face", "rgb")):
         ds = MCoRecDataset(tmp_path / "dev", crops=crops, color=color, cache_dir=tmp_path / "c")
         assert len(ds) == 5

@@ -128,7 +128,7 @@ def test_dataset_segments_on_an_open_gop_track_around_keyframes(tmp_path):
     cues += [CueSpec(1920, 2040, "two"), CueSpec(3880, 4010, "three"), CueSpec(5000, 9000, "long")]
     spk = SpeakerSpec("spk_0", 0, 0.5, 9.5, [TrackSpec(0, 0, 240, encoding="open_gop")], cues)
     spec = SessionSpec("session_og", 250, [spk], seed=2)
-    synthetic.write_session(spec, tmp_path / "dev")
+    synthetic.write_synthetic_session(spec, tmp_path / "dev")
     lip = tmp_path / "dev/session_og/speakers/spk_0/central_crops/track_00_lip.av.mp4"
     assert set(leading_b_frames(lip)) & set(near_keyframes)  # written open-GOP, keyframes every 50
     for crops in ("lip", "face"):
@@ -194,7 +194,7 @@ def cut_split(tmp_path_factory):
     tracks = [TrackSpec(0, 0, 100), TrackSpec(1, 140, 120, frame_end_written=260), TrackSpec(2, 320, 55)]
     spec = SessionSpec("session_cut", 375, [SpeakerSpec("spk_0", 0, 0.5, 14.5, tracks, cues)], seed=8)
     root = tmp_path_factory.mktemp("cutsplit") / "dev"
-    session = synthetic.write_session(spec, root)
+    session = synthetic.write_synthetic_session(spec, root)
     crops = session / "speakers/spk_0/central_crops"
     audio = synthetic.central_audio(spec, 100 * 640, 260 * 640)
     for name, size in (("track_01.mp4", synthetic.FACE_SIZE), ("track_01_lip.av.mp4", synthetic.LIP_SIZE)):

@@ -238,7 +238,7 @@ def test_audio_references():
 
 def test_write_vtt_and_read_back(tmp_path):
     cues = [S.CueSpec(1000, 1020, "One"), S.CueSpec(3_599_999, 3_600_001, "two\nlines it’s 2")]
-    path = S.write_vtt(tmp_path / "x.vtt", cues)
+    path = S.write_synthetic_vtt(tmp_path / "x.vtt", cues)
     assert "00:59:59.999 --> 01:00:00.001" in path.read_text(encoding="utf-8")
     got = read_vtt(path)
     assert [(c.start_ms, c.end_ms, c.text) for c in got] == [
@@ -387,8 +387,8 @@ def _tiny_spec(frame_end_written=None):
 
 def test_video_options_and_frame_end_override(tmp_path):
     spec = _tiny_spec(frame_end_written=140)
-    session = S.write_session(spec, tmp_path / "eval", central_video=False, lip=True, labels=False,
-                              video_options={"g": "12", "bf": "0"})
+    session = S.write_synthetic_session(spec, tmp_path / "eval", central_video=False, lip=True, labels=False,
+                                        video_options={"g": "12", "bf": "0"})
     assert not (session / "labels").exists() and not (session / "central_video.mp4").exists()
     meta = json.loads((session / "metadata.json").read_text())
     assert meta["spk_0"]["central"]["video"] == "central_video.mp4"  # listed though absent
@@ -405,7 +405,7 @@ def test_write_session_validates_tracks(tmp_path):
     spec = _tiny_spec()
     spec.speakers[0].tracks[0].num_frames = 500
     with pytest.raises(ValueError, match="outside"):
-        S.write_session(spec, tmp_path)
+        S.write_synthetic_session(spec, tmp_path)
 
 
 def test_eval_split_has_no_labels(tmp_path):

@@ -9,7 +9,7 @@ from mcorec_torch.cli import main
 from mcorec_torch.commands import score as score_command
 from mcorec_torch.errors import MCoRecDataError
 from mcorec_torch.corpus.vtt import write_vtt  # cues: (start_ms, end_ms, text)
-from mcorec_torch.text.scoring import (format_report, pairwise_f1, pairwise_f1_per_speaker, score_session,
+from mcorec_torch.text.scoring import (format_score_report, pairwise_f1, pairwise_f1_per_speaker, score_session,
                                   score_split)
 
 
@@ -154,7 +154,7 @@ def test_empty_reference_is_flagged(tmp_path):
     assert figures["empty_reference"] is True
     assert figures["wer"] == 1                                 # jiwer 4: one inserted word
     assert result["sessions"]["session_1"]["conversation_f1"] == 1.0
-    assert "empty reference" in format_report(result)
+    assert "empty reference" in format_score_report(result)
 
 
 def test_missing_hypothesis_files_are_all_named(tmp_path):
@@ -199,7 +199,7 @@ def test_metadata_speaker_without_conversation_label(tmp_path):
 
 def test_format_report(tmp_path):
     result = score_split(build_split(tmp_path))
-    text = format_report(result, per_speaker=True)
+    text = format_score_report(result, per_speaker=True)
     assert "session_a" in text and "session_b" in text and "spk_F1" in text
     assert any(line.split() == ["spk_0", "0.3333", "0.3333", "0.6667"] for line in text.splitlines())
     assert f"Average Speaker WER: {result['average']['speaker_wer']}" in text

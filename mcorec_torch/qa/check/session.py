@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple
 
 from ..._io import read_json
-from ...corpus.asd import read_asd_scores
+from ...corpus.asd_scores import read_asd_scores
 from ...corpus.cues import BAD_CUE, BEYOND_VIDEO, cue_fault
 from ...corpus.layout import (CENTRAL_VIDEO_FILE, METADATA_FILE, VIEWS, cluster_path, labels_dir_exists, speaker_sort_key,
                               vtt_path)

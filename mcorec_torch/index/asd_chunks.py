@@ -92,7 +92,7 @@ def hysteresis_runs(scores: np.ndarray, onset: float, offset: float) -> List[Tup
 def asd_chunks(frames: Sequence[int], scores: Sequence[float],
                params: AsdParameters = CENTRAL_ASD) -> List[AsdChunk]:
     """The chunks of one track's scores (``frames`` sorted ascending, as
-    :func:`~mcorec_torch.corpus.asd.read_asd_scores` returns them), in order."""
+    :func:`~mcorec_torch.corpus.asd_scores.read_asd_scores` returns them), in order."""
     frames = np.asarray(frames, dtype=np.int64)
     runs = hysteresis_runs(np.asarray(scores, dtype=np.float64), params.onset, params.offset)
     if not runs:
