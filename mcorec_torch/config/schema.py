@@ -12,7 +12,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Dict, List, Optional
 
-from ..index.options import DatasetOptions
+from ..index.options import DEFAULT_CHUNK_SIZE, DatasetOptions
+from ..text.normalize import NORMALIZERS
 
 __all__ = ["ConfigError", "DataConfig", "DatasetConfig", "TokenizerTraining", "TokenizerConfig", "TextConfig",
            "SyntheticConfig", "SplitConfig", "TransformsConfig", "SamplerConfig", "LoaderConfig",
@@ -57,6 +58,16 @@ class DataConfig:
     cache_dir: Optional[str] = None  # index and decoded-audio cache (default ~/.cache/mcorec_torch)
 
 
+def _plain(hint: Any) -> Any:
+    """``hint`` with ``Literal[...]`` of strings as ``str`` (OmegaConf has no Literal; the choices
+    travel in the field metadata): ``Literal["lip", "face"]`` -> ``str``, ``Optional[...]`` kept."""
+    if typing.get_origin(hint) is typing.Literal:
+        return str
+    if typing.get_origin(hint) is typing.Union:
+        return typing.Union[tuple(_plain(arg) for arg in typing.get_args(hint))]
+    return hint
+
+
 def make_dataset_config(options: type = DatasetOptions, name: str = "DatasetConfig") -> type:
     """A structured-config dataclass with the fields of ``options`` (a DatasetOptions-like
     frozen dataclass whose fields carry an ``OptionInfo`` under ``metadata["option"]``): same
@@ -68,7 +79,7 @@ def make_dataset_config(options: type = DatasetOptions, name: str = "DatasetConf
         metadata = {"choices": info.choices, "help": info.help} if info.choices else {"help": info.help}
         default = ({"default": spec.default} if spec.default is not dataclasses.MISSING
                    else {"default_factory": spec.default_factory})
-        specs.append((spec.name, hints[spec.name], field(metadata=metadata, **default)))
+        specs.append((spec.name, _plain(hints[spec.name]), field(metadata=metadata, **default)))
     cls = dataclasses.make_dataclass(name, specs)
     cls.__module__ = __name__  # importable by name (pickling, OmegaConf's object_type)
     cls.__doc__ = f"The SPEC §4 segment options (durations in seconds), derived from {options.__name__}."
@@ -95,7 +106,7 @@ class TokenizerConfig:
 
 @dataclass
 class TextConfig:
-    normalizer: Optional[str] = _choice("default", "default", "train", "official")
+    normalizer: Optional[str] = _choice("default", *NORMALIZERS)
     tokenizer: Optional[TokenizerConfig] = None
 
 
@@ -195,7 +206,7 @@ class TrainConfig:
     # also decode eval_split in ASD chunks as `mcorec-torch decode` does and score it as `score`
     # does (speaker WER, conversation F1, joint error); hypotheses go to <out_dir>/challenge/<split>
     eval_challenge: bool = False
-    eval_challenge_chunk_size: float = 15.0  # seconds: the longest ASD chunk (decode's --chunk-size)
+    eval_challenge_chunk_size: float = DEFAULT_CHUNK_SIZE  # seconds: the longest ASD chunk (decode's --chunk-size)
     checkpoint_every: int = 100
     seed: int = 0
     device: str = _choice("auto", "auto", "cpu", "cuda")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Literal, Optional, Tuple, get_args
 
 from ..errors import MCoRecDataError, PathLike
 
@@ -18,10 +18,12 @@ SPEAKER_TO_CLUSTER_FILE = "speaker_to_cluster.json"
 DEFAULT_LABEL_DIR = "labels"
 DEFAULT_HYPOTHESIS_DIR = "output"
 #: The two cameras of a speaker's entry in ``metadata.json``.
-VIEWS = ("central", "ego")
+View = Literal["central", "ego"]
+VIEWS: Tuple[str, ...] = get_args(View)
 #: The two crop videos of a face track: ``"lip"`` (``track_XX_lip.av.mp4``, the 96x96 mouth
 #: ROI of the preprocessed release) and ``"face"`` (``track_XX.mp4``, 224x224).
-CROPS = ("lip", "face")
+Crop = Literal["lip", "face"]
+CROPS: Tuple[str, ...] = get_args(Crop)
 #: Frame size (height, width) in pixels of each crop video of the release.
 CROP_SIZES = {"lip": (96, 96), "face": (224, 224)}
 LIP_SIZE = CROP_SIZES["lip"]

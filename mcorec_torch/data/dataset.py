@@ -1,7 +1,6 @@
 """``MCoRecDataset``: a map-style dataset of frame-exact MCoRec utterance segments (SPEC §4)."""
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 from pathlib import Path
@@ -13,21 +12,20 @@ from torch.utils.data import Dataset
 
 from ..errors import MCoRecDataError, PathLike
 from ..index.build import build_index, default_cache_dir
-from ..index.options import DatasetOptions, option_fields, options_table
+from ..corpus.layout import DEFAULT_LABEL_DIR, Crop, View
+from ..index.options import (DEFAULT_CHUNK_SIZE, AudioSource, DatasetOptions, MissingVideo, OnError, SegmentSource,
+                             option_fields, options_table)
+from ..media.color import Color
 from ..index.report import SKIPPED, IndexReport
 from ..index.segment_index import SegmentIndex
 from ..media.frame_cache import FrameCache
+from ..text.normalize import NormalizerSpec, get_normalizer
 from .chunk_samples import chunk_track, warn_dropped_chunks
 from .reader import SegmentReader
 from .sample import Sample
 from .worker import SkipCounts, tune_worker_process
 
 logger = logging.getLogger(__name__)
-
-
-def _resolve_normalizer(normalizer: Any) -> Optional[Callable[[str], str]]:
-    from ..text.normalize import get_normalizer
-    return get_normalizer(normalizer)
 
 
 def _resolve_tokenizer(tokenizer: Any) -> Any:
@@ -47,11 +45,16 @@ class MCoRecDataset(Dataset):
     With ``on_error="skip"`` a segment that fails to load gives ``None`` (dropped by
     :func:`mcorec_torch.collate`) and is counted in :meth:`report` and logged.
 
-    Arguments: ``roots`` (a split directory or a list of them), ``normalizer`` (SPEC §6:
-    ``"default"``/``"train"``, ``"official"``, ``None`` or a callable), ``tokenizer`` (a
-    :class:`~mcorec_torch.Tokenizer` or a ``.model`` path), ``transform`` (callable on the
-    sample dict), ``cache_dir`` (index and audio cache), ``rebuild_index``, and the SPEC §4
-    options of :class:`~mcorec_torch.index.DatasetOptions`:
+    Two kinds of segments, told apart by :attr:`labelled`: transcript cues (``segments="labels"``,
+    samples hold ``text`` and ``tokens``) and unlabeled chunks (``"asd"``, ``"windows"``,
+    ``"ranges"``, SPEC §12: samples hold ``track`` and no text).
+
+    Arguments: ``roots`` (a split directory or a list of them), the SPEC §4 options of
+    :class:`~mcorec_torch.index.DatasetOptions` (keyword-only, same names, types and defaults;
+    listed below), ``normalizer`` (SPEC §6: ``"default"``/``"train"``, ``"official"``, ``None`` or
+    a callable), ``tokenizer`` (a :class:`~mcorec_torch.Tokenizer` or a ``.model`` path),
+    ``transform`` (callable on the sample dict), ``cache_dir`` (index and audio cache),
+    ``rebuild_index``. The options:
 
 {options}
     """
@@ -60,32 +63,42 @@ class MCoRecDataset(Dataset):
         self,
         roots: Union[PathLike, Sequence[PathLike]],
         *,
-        normalizer: Any = "default",
+        crops: Crop = "lip",
+        view: View = "central",
+        color: Color = "rgb",
+        audio: AudioSource = "central",
+        missing_video: MissingVideo = "pad",
+        min_video_coverage: float = 0.5,
+        min_duration: float = 0.0,
+        max_duration: Optional[float] = None,
+        merge_gap: Optional[float] = None,
+        on_error: OnError = "raise",
+        label_dir: str = DEFAULT_LABEL_DIR,
+        frame_cache: bool = False,
+        segments: SegmentSource = "labels",
+        chunk_size: float = DEFAULT_CHUNK_SIZE,
+        asd_exact_baseline: bool = True,
+        normalizer: NormalizerSpec = "default",
         tokenizer: Any = None,
         transform: Optional[Callable[[Dict[str, Any]], Any]] = None,
         cache_dir: Optional[PathLike] = None,
         rebuild_index: bool = False,
-        **options: Any,
     ) -> None:
-        known = {spec.name for spec, _ in option_fields()}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise TypeError(f"MCoRecDataset got unknown option(s) {unknown}; the options are "
-                            f"{sorted(known)}")
+        arguments = locals()
+        #: The SPEC §4 options, validated (:class:`~mcorec_torch.index.DatasetOptions`).
+        self.options = DatasetOptions(**{spec.name: arguments[spec.name] for spec, _ in option_fields()})
         if isinstance(roots, (str, os.PathLike)):
             roots = [roots]
         self.roots = [Path(r) for r in roots]
-        #: The SPEC §4 options, validated (:class:`~mcorec_torch.index.DatasetOptions`).
-        self.options = DatasetOptions(**options)
         self.color = self.options.color
         self.on_error = self.options.on_error
         self.transform = transform
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        self.normalize = _resolve_normalizer(normalizer)
+        self.normalize = get_normalizer(normalizer)
         self.tokenizer = _resolve_tokenizer(tokenizer)
         self.index: SegmentIndex = build_index(self.roots, self.options, self.cache_dir, use_cache=not rebuild_index)
         self._select_nonempty_texts()
-        if self.options.segments != "labels":
+        if not self.labelled:
             warn_dropped_chunks(self.index.report, self.options)
         self.reader = SegmentReader(self.index, self.color, self.cache_dir / "audio",
                                     FrameCache(self.cache_dir / "frames") if self.options.frame_cache else None)
@@ -104,7 +117,7 @@ class MCoRecDataset(Dataset):
         keep, encoded = [], []
         self._extra_report = IndexReport()
         for i in range(len(index)):
-            if self.options.segments != "labels":  # chunks (SPEC §12) carry no text
+            if not self.labelled:  # chunks (SPEC §12) carry no text
                 keep.append(i)
                 encoded.append(b"")
                 continue
@@ -127,6 +140,13 @@ class MCoRecDataset(Dataset):
         speaker = self.index.speakers[int(self.index.speaker[row])]
         session = self.index.sessions[speaker.session]
         return session.split, session.name, speaker.name
+
+    @property
+    def labelled(self) -> bool:
+        """True when the segments are transcript cues (``segments="labels"``: samples hold ``text``
+        and, with a tokenizer, ``tokens``); False for unlabeled chunks (ASD chunks, windows, VTT
+        time ranges; SPEC §12: samples hold ``track`` instead, and no text)."""
+        return self.options.segments == "labels"
 
     # -- sizes -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -207,7 +227,7 @@ class MCoRecDataset(Dataset):
             plan = self.reader.video_plan(row)
             mask = plan.mask
         audio = self.reader.audio(row)
-        text = self.text(i) if self.options.segments == "labels" else None
+        text = self.text(i) if self.labelled else None
         sample: Sample = {"video": torch.from_numpy(frames)} if video else {"video_plan": plan}
         sample.update({
             "video_mask": torch.from_numpy(mask),
@@ -264,16 +284,4 @@ class MCoRecDataset(Dataset):
         return (f"MCoRecDataset([{roots}], segments={len(self)}, crops={self.options.crops!r}, "
                 f"view={self.options.view!r}, color={self.color!r}, audio={self.options.audio!r})")
 
-
-def _signature() -> inspect.Signature:
-    """``MCoRecDataset(roots, *, crops="lip", view="central", ...)``: the SPEC §4 options shown
-    with their defaults (from :class:`DatasetOptions`) for ``help()`` and editors."""
-    base = list(inspect.signature(MCoRecDataset.__init__).parameters.values())
-    options = [inspect.Parameter(spec.name, inspect.Parameter.KEYWORD_ONLY, default=spec.default,
-                                 annotation=spec.type) for spec, _ in option_fields()]
-    rest = [p for p in base[2:] if p.kind is not inspect.Parameter.VAR_KEYWORD]
-    return inspect.Signature(base[:2] + options + rest)
-
-
-MCoRecDataset.__init__.__signature__ = _signature()  # type: ignore[attr-defined]
 MCoRecDataset.__doc__ = (MCoRecDataset.__doc__ or "").replace("{options}", options_table())

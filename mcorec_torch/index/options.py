@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterator, Literal, Optional, Tuple, get_args
 
 from ..checks import OptionError, check_choice, check_flag, check_number, check_text
-from ..corpus.layout import CROPS, DEFAULT_LABEL_DIR, VIEWS
-from ..media.color import COLORS
+from ..corpus.layout import CROPS, DEFAULT_LABEL_DIR, VIEWS, Crop, View
+from ..media.color import COLORS, Color
 
-AUDIO_SOURCES = ("central", "ego")
-MISSING_VIDEO = ("pad", "drop")
-ON_ERROR = ("raise", "skip")
+AudioSource = Literal["central", "ego"]
+MissingVideo = Literal["pad", "drop"]
+OnError = Literal["raise", "skip"]
 #: Sources of segments (SPEC §3, §12): transcript cues, ASD chunks, fixed windows, VTT time ranges.
-SEGMENT_SOURCES = ("labels", "asd", "windows", "ranges")
+SegmentSource = Literal["labels", "asd", "windows", "ranges"]
+AUDIO_SOURCES: Tuple[str, ...] = get_args(AudioSource)
+MISSING_VIDEO: Tuple[str, ...] = get_args(MissingVideo)
+ON_ERROR: Tuple[str, ...] = get_args(OnError)
+SEGMENT_SOURCES: Tuple[str, ...] = get_args(SegmentSource)
 #: The longest ASD chunk / the window length (seconds): the official inference's ``max_length``.
 DEFAULT_CHUNK_SIZE = 15.0
 
@@ -51,14 +55,14 @@ class DatasetOptions:
     :class:`~mcorec_torch.checks.OptionError` (a ``ValueError``) naming the option (``.option``),
     what is allowed and what was given."""
 
-    crops: str = _option("lip", 'crop video: "lip" = track_XX_lip.av.mp4 (96x96 mouth ROI), '
+    crops: Crop = _option("lip", 'crop video: "lip" = track_XX_lip.av.mp4 (96x96 mouth ROI), '
                                 '"face" = track_XX.mp4 (224x224)', choices=CROPS)
-    view: str = _option("central", 'crops of the 360-degree "central" camera, or of the speaker\'s phone '
+    view: View = _option("central", 'crops of the 360-degree "central" camera, or of the speaker\'s phone '
                                    '("ego", train only)', choices=VIEWS)
-    color: str = _option("rgb", '"rgb" (C=3) or "gray" (C=1, full-range luma)', choices=COLORS, segments=False)
-    audio: str = _option("central", '"central": central_video.mp4\'s audio, else the crops\' own; '
+    color: Color = _option("rgb", '"rgb" (C=3) or "gray" (C=1, full-range luma)', choices=COLORS, segments=False)
+    audio: AudioSource = _option("central", '"central": central_video.mp4\'s audio, else the crops\' own; '
                                     '"ego": the speaker\'s lapel mic (train only)', choices=AUDIO_SOURCES)
-    missing_video: str = _option("pad", 'frames no face track covers: "pad" with zero frames (video_mask '
+    missing_video: MissingVideo = _option("pad", 'frames no face track covers: "pad" with zero frames (video_mask '
                                         'False) or "drop" the segment', choices=MISSING_VIDEO)
     min_video_coverage: float = _option(0.5, 'with missing_video="pad", the fraction of frames that must exist',
                                         unit="fraction", minimum=0.0, maximum=1.0)
@@ -68,13 +72,13 @@ class DatasetOptions:
                                                   "also caps merged segments", unit="seconds", above=0.0)
     merge_gap: Optional[float] = _option(None, "merge consecutive cues of a speaker whose gap is at most "
                                                "this (total at most max_duration)", unit="seconds", minimum=0.0)
-    on_error: str = _option("raise", '"skip": a segment that fails to load becomes None, is counted and '
+    on_error: OnError = _option("raise", '"skip": a segment that fails to load becomes None, is counted and '
                                      'logged', choices=ON_ERROR, segments=False)
     label_dir: str = _option(DEFAULT_LABEL_DIR, "transcript folder inside each session")
     frame_cache: bool = _option(False, "read frames from the decoded-frame cache in cache_dir (each track "
                                        "decoded once into a memory-mapped array; built on first use or by "
                                        "`mcorec-torch cache`)", segments=False)
-    segments: str = _option("labels", 'where segments come from (SPEC §12): "labels" = transcript cues; '
+    segments: SegmentSource = _option("labels", 'where segments come from (SPEC §12): "labels" = transcript cues; '
                                       '"asd" = the baseline\'s chunks of track_XX_asd.json; "windows" = '
                                       'fixed windows of chunk_size over every track; "ranges" = the time '
                                       'ranges of label_dir/spk_N.vtt. All but "labels" carry no text and '

@@ -3,7 +3,7 @@ swscale contexts."""
 from __future__ import annotations
 
 import functools
-from typing import Optional
+from typing import Literal, Optional, Tuple, get_args
 
 import av
 import numpy as np
@@ -11,7 +11,9 @@ from av.video.reformatter import VideoReformatter
 
 from ..checks import check_choice
 
-COLORS = ("rgb", "gray")
+#: ``"rgb"`` (3 channels) or ``"gray"`` (1 channel, full-range luma).
+Color = Literal["rgb", "gray"]
+COLORS: Tuple[str, ...] = get_args(Color)
 
 
 def channels_of(color: str) -> int:

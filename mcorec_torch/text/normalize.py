@@ -39,9 +39,13 @@ from typing import Callable, FrozenSet, Optional, Tuple, Union
 from whisper_normalizer.basic import remove_symbols_and_diacritics
 from whisper_normalizer.english import EnglishNumberNormalizer
 
+from ..checks import OptionError, check_choice
+
 __all__ = [
     "DISFLUENCIES",
     "STYLES",
+    "NORMALIZERS",
+    "style_of",
     "WhisperEnglishNormalizer",
     "get_normalizer",
     "normalize",
@@ -260,7 +264,16 @@ def normalize(text: str, style: str) -> str:
     return function(text)
 
 
+#: The named normalizers of the dataset's ``normalizer=`` (and of configs and flags): ``"default"``
+#: is the ``"train"`` style.
+NORMALIZERS: Tuple[str, ...] = ("default", "train", "official")
 NormalizerSpec = Union[None, str, Callable[[str], str]]
+
+
+def style_of(normalizer: str) -> str:
+    """The :data:`STYLES` entry a named normalizer applies (``"default"`` -> ``"train"``)."""
+    check_choice("normalizer", normalizer, NORMALIZERS)
+    return "train" if normalizer == "default" else normalizer
 
 
 def get_normalizer(spec: NormalizerSpec) -> Optional[Callable[[str], str]]:
@@ -272,12 +285,9 @@ def get_normalizer(spec: NormalizerSpec) -> Optional[Callable[[str], str]]:
     """
     if spec is None:
         return None
-    if isinstance(spec, str):
-        if spec in ("default", "train"):
-            return normalize_train
-        if spec == "official":
-            return normalize_official
-    elif callable(spec):
+    if isinstance(spec, str) and spec in NORMALIZERS:
+        return _STYLE_FUNCTIONS[style_of(spec)]
+    if callable(spec) and not isinstance(spec, str):
         return spec
-    raise ValueError(f"normalizer must be 'default', 'train', 'official', None or a callable "
-                     f"taking and returning a str; got {spec!r}")
+    raise OptionError("normalizer", f"normalizer must be {', '.join(repr(n) for n in NORMALIZERS)}, None or a "
+                      f"callable taking and returning a str; got {spec!r}")

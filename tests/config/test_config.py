@@ -183,7 +183,12 @@ def test_dataset_section_is_derived_from_dataset_options():
 
     ours, theirs = dataclasses.fields(DatasetConfig), dataclasses.fields(DatasetOptions)
     assert [(f.name, f.default) for f in ours] == [(f.name, f.default) for f in theirs]
-    assert typing.get_type_hints(DatasetConfig) == typing.get_type_hints(DatasetOptions)
+    # the same types, a closed choice (Literal in DatasetOptions) as str holding its choices in metadata
+    option_hints = typing.get_type_hints(DatasetOptions)
+    plain = {name: str if typing.get_origin(hint) is typing.Literal else hint for name, hint in option_hints.items()}
+    assert typing.get_type_hints(DatasetConfig) == plain
+    assert {n: typing.get_args(h) for n, h in option_hints.items() if typing.get_origin(h) is typing.Literal} == \
+        {s.name: i.choices for s, i in option_fields() if i.choices}
     assert {f.name: f.metadata.get("choices") for f in ours} == {s.name: i.choices for s, i in option_fields()}
     assert typing.get_type_hints(ExperimentConfig)["dataset"] is DatasetConfig
     assert dataclasses.asdict(DatasetConfig()) == dataclasses.asdict(DatasetOptions())
