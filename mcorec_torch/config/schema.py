@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Dict, List, Optional
 
 from ..index.options import DEFAULT_CHUNK_SIZE, DatasetOptions
 from ..text.normalize import NORMALIZERS
+from ..text.tokenizer import MODEL_TYPES
 
 __all__ = ["ConfigError", "DataConfig", "DatasetConfig", "TokenizerTraining", "TokenizerConfig", "TextConfig",
            "SyntheticConfig", "SplitConfig", "TransformsConfig", "SamplerConfig", "LoaderConfig",
@@ -94,7 +95,7 @@ class TokenizerTraining:
     """Train the tokenizer from the ``train`` split's transcripts when ``model`` is missing."""
 
     vocab_size: int = 64
-    model_type: str = _choice("unigram", "unigram", "bpe", "char", "word")
+    model_type: str = _choice("unigram", *MODEL_TYPES)
 
 
 @dataclass

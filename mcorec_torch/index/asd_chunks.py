@@ -34,6 +34,7 @@ from typing import List, Sequence, Tuple
 import numpy as np
 
 from ..timeline import seconds_to_frames
+from .options import DEFAULT_CHUNK_SIZE
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class AsdParameters:
     #: gaps of at most this (seconds) between regions are merged
     min_duration_off: float = 0.5
     #: longer regions are split into equal parts; parts shorter than the minimum are dropped
-    max_chunk_size: float = 15.0
+    max_chunk_size: float = DEFAULT_CHUNK_SIZE
     min_chunk_size: float = 1.0
 
 
