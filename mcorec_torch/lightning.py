@@ -23,10 +23,10 @@ import os
 from typing import Any, Dict, Iterator, List, Optional, Union
 
 import lightning as L
-import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from .config import ExperimentConfig, build_dataset, build_sampler, build_tokenizer, load_config, prepare_data
+from .config.build import loader_options
 from .data.collate import Collator
 
 
@@ -115,15 +115,9 @@ class MCoRecDataModule(L.LightningDataModule):
         sampler = EpochBatchSampler(batches, dataset)
         sampler.set_epoch(batches.epoch)
         self.samplers[split] = sampler
-        opts = self.config.loader
-        kwargs: Dict[str, Any] = {}
-        if opts.num_workers > 0:
-            kwargs.update({k: v for k, v in (("prefetch_factor", opts.prefetch_factor),
-                                             ("multiprocessing_context", opts.multiprocessing_context))
-                           if v is not None}, timeout=opts.timeout)
-        return DataLoader(_SampleLists(dataset), sampler=sampler, batch_size=None, num_workers=opts.num_workers,
-                          collate_fn=Collator(pad_to_multiple_of=opts.pad_to_multiple_of), pin_memory=opts.pin_memory,
-                          generator=torch.Generator().manual_seed(self.config.sampler.seed), **kwargs)
+        return DataLoader(_SampleLists(dataset), sampler=sampler, batch_size=None,
+                          collate_fn=Collator(pad_to_multiple_of=self.config.loader.pad_to_multiple_of),
+                          **loader_options(self.config))
 
     def train_dataloader(self) -> DataLoader:
         return self._loader(self.train_split)

@@ -6,11 +6,12 @@
     python scripts/train_avsr.py --config configs/demo.yaml --resume      # continue runs/demo/last.pt
     python scripts/train_avsr.py --config configs/demo.yaml --set train.epochs=2 --set sampler.max_frames=800
 
-The loop lives in :mod:`mcorec_torch.train.loop` (see its docstring for what is logged and saved).
+Same as ``mcorec-torch train``; the arguments live in :mod:`mcorec_torch.commands.train`, the
+loop in :mod:`mcorec_torch.train.loop` (see its docstring for what is logged and saved).
 """
 import sys
 
-from mcorec_torch.train.loop import main
+from mcorec_torch.commands.train import main
 
 if __name__ == "__main__":
     sys.exit(main())

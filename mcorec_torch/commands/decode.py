@@ -6,17 +6,21 @@ import argparse
 from typing import Optional, Sequence
 
 from ..corpus.layout import DEFAULT_HYPOTHESIS_DIR
+from ..index.options import DEFAULT_CHUNK_SIZE, SEGMENT_SOURCES
+
+#: ``--segments`` choices: every segment source but the labelled cues (chunks need no labels).
+CHUNK_SOURCES = tuple(source for source in SEGMENT_SOURCES if source != "labels")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``mcorec-torch decode`` and ``scripts/infer_avsr.py``."""
     parser.add_argument("config", metavar="CONFIG", help="the YAML experiment the model was trained with")
-    parser.add_argument("checkpoint", metavar="CHECKPOINT", help="a checkpoint of scripts/train_avsr.py (last.pt)")
+    parser.add_argument("checkpoint", metavar="CHECKPOINT", help="a checkpoint of mcorec-torch train (last.pt)")
     parser.add_argument("split", metavar="SPLIT", help="a split name of the config (e.g. valid) or a split directory")
-    parser.add_argument("--segments", default="asd", choices=("asd", "windows", "ranges"),
+    parser.add_argument("--segments", default="asd", choices=CHUNK_SOURCES,
                         help="where the chunks come from (SPEC §12; default: asd)")
-    parser.add_argument("--chunk-size", type=float, default=15.0, metavar="SECONDS",
-                        help="longest ASD chunk / window length (default: 15, the baseline's)")
+    parser.add_argument("--chunk-size", type=float, default=DEFAULT_CHUNK_SIZE, metavar="SECONDS",
+                        help=f"longest ASD chunk / window length (default: {DEFAULT_CHUNK_SIZE:g}, the baseline's)")
     parser.add_argument("--hyp-dir-name", default=DEFAULT_HYPOTHESIS_DIR,
                         help=f"hypothesis folder written in each session (default: {DEFAULT_HYPOTHESIS_DIR})")
     parser.add_argument("--no-score", action="store_true", help="do not score, even when labels exist")
@@ -29,7 +33,7 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "decode", help="decode a split's ASD chunks with a trained example model, write and score hypotheses",
         description="Greedy-CTC decoding of SPLIT's chunks (ASD chunks by default) with the model of "
-                    "scripts/train_avsr.py; writes SESSION/output/spk_N.vtt and speaker_to_cluster.json "
+                    "mcorec-torch train; writes SESSION/output/spk_N.vtt and speaker_to_cluster.json "
                     "(baseline clustering from ASD scores) and prints the official scores when the split "
                     "has labels. Works under torchrun (scripts/infer_avsr.py).")
     add_arguments(parser)

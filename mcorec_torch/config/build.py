@@ -15,7 +15,7 @@ from typing import Any, Dict, Optional, Union
 from .load import build_transform, load_config, split_dataset_options
 from .schema import ConfigError, ExperimentConfig
 
-__all__ = ["build_dataset", "build_sampler", "build_dataloader", "build_tokenizer", "set_epoch", "prepare_data"]
+__all__ = ["build_dataset", "build_sampler", "build_dataloader", "loader_options", "build_tokenizer", "set_epoch", "prepare_data"]
 
 
 _UNSET_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -137,16 +137,38 @@ def set_epoch(loader: Any, epoch: int) -> None:
         transform.set_epoch(epoch)
 
 
+def loader_options(config: ExperimentConfig) -> Dict[str, Any]:
+    """The DataLoader keyword arguments of the ``loader`` section: ``num_workers``,
+    ``pin_memory``, with workers ``prefetch_factor``, ``multiprocessing_context`` and ``timeout``
+    (seconds), and ``generator``, a private generator seeded with ``sampler.seed`` for the
+    workers' base seed (creating an iterator then leaves the global torch RNG, the training
+    loop's dropout, alone, which keeps resumed runs exact). Every loader built from a config
+    takes them (:func:`build_dataloader`, :class:`~mcorec_torch.lightning.MCoRecDataModule`)."""
+    import torch
+
+    opts = config.loader
+    kwargs: Dict[str, Any] = {"num_workers": opts.num_workers, "pin_memory": opts.pin_memory,
+                              "generator": torch.Generator().manual_seed(config.sampler.seed)}
+    if opts.num_workers > 0:
+        if opts.prefetch_factor is not None:
+            kwargs["prefetch_factor"] = opts.prefetch_factor
+        if opts.multiprocessing_context is not None:
+            kwargs["multiprocessing_context"] = opts.multiprocessing_context
+        kwargs["timeout"] = opts.timeout
+    return kwargs
+
+
 def build_dataloader(config: Union[ExperimentConfig, str, os.PathLike], split: str, epoch: int = 0, *,
                      num_replicas: Optional[int] = None, rank: Optional[int] = None,
                      tokenizer: Any = None) -> Any:
     """Dataset, transforms, sampler and DataLoader of ``split`` from ``config`` (an
-    :class:`ExperimentConfig` or a YAML path), set to ``epoch``.
+    :class:`ExperimentConfig` or a YAML path), set to ``epoch``: the one way the library's
+    training, evaluation and decoding load (:func:`loader_options`; with ``decode.device:
+    cuda`` a :class:`~mcorec_torch.gpu.GpuBatchLoader`, SPEC §8).
 
     ``loader.dataset`` and ``loader.batch_sampler`` give access to the parts (e.g. for the
     sampler's ``state_dict``); :func:`set_epoch` moves a built loader to another epoch.
     ``num_replicas``/``rank`` default to torch.distributed when it is initialised."""
-    import torch
     from torch.utils.data import DataLoader
 
     from ..data.collate import Collator
@@ -155,28 +177,16 @@ def build_dataloader(config: Union[ExperimentConfig, str, os.PathLike], split: s
         config = load_config(config)
     dataset = build_dataset(config, split, tokenizer=tokenizer)
     sampler = build_sampler(config, split, dataset, num_replicas=num_replicas, rank=rank)
-    opts = config.loader
-    kwargs: Dict[str, Any] = {}
-    if opts.num_workers > 0:
-        if opts.prefetch_factor is not None:
-            kwargs["prefetch_factor"] = opts.prefetch_factor
-        if opts.multiprocessing_context is not None:
-            kwargs["multiprocessing_context"] = opts.multiprocessing_context
-        kwargs["timeout"] = opts.timeout
-    # A private generator for the workers' base seed: creating an iterator then leaves the
-    # global torch RNG (dropout in the training loop) alone, which keeps resumed runs exact.
-    generator = torch.Generator().manual_seed(config.sampler.seed)
+    pad = config.loader.pad_to_multiple_of
     if config.decode.device == "cuda":  # video decoded in this process (SPEC §8)
         from ..gpu import GpuBatchLoader
 
         if config.decode.threads < 1:
             raise ConfigError(config.source, "decode.threads", f"must be >= 1, got {config.decode.threads}")
-        loader: Any = GpuBatchLoader(dataset, batch_sampler=sampler, num_workers=opts.num_workers, device="cuda",
-                                     threads=config.decode.threads, pad_to_multiple_of=opts.pad_to_multiple_of,
-                                     pin_memory=opts.pin_memory, generator=generator, **kwargs)
+        loader: Any = GpuBatchLoader(dataset, batch_sampler=sampler, device="cuda", threads=config.decode.threads,
+                                     pad_to_multiple_of=pad, **loader_options(config))
     else:
-        loader = DataLoader(dataset, batch_sampler=sampler, num_workers=opts.num_workers,
-                            collate_fn=Collator(pad_to_multiple_of=opts.pad_to_multiple_of),
-                            pin_memory=opts.pin_memory, generator=generator, **kwargs)
+        loader = DataLoader(dataset, batch_sampler=sampler, collate_fn=Collator(pad_to_multiple_of=pad),
+                            **loader_options(config))
     set_epoch(loader, epoch)
     return loader

@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from ..checks import check_int
-from ..data.collate import Collator
+from ..data.collate import Collator, to_device
 from ..data.sample import Batch
 from .decoders import CpuFrameDecoder, FrameDecoder, cuda_unavailable_reason, open_decoder
 from .lanes import FallbackLog, Job, Lane
@@ -151,7 +151,7 @@ class GpuBatchLoader:
                     stream.wait_event(event)
         self.batches += 1
         self.segments += len(batch.get("id", []))
-        batch = _on_device(batch, self.output_device)
+        batch = to_device(batch, self.output_device)  # the GPU-side transforms see one device
         transform = getattr(self.dataset, "transform", None)
         if transform is not None and batch["video"].shape[0] > 0:
             batch = transform.batch(batch)
@@ -188,8 +188,3 @@ class GpuBatchLoader:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-
-
-def _on_device(batch: Batch, device: torch.device) -> Batch:
-    """The batch's tensors on ``device`` (the GPU-side transforms see one device)."""
-    return {k: (v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v) for k, v in batch.items()}

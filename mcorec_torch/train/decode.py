@@ -7,7 +7,9 @@ clustering), and the official scores when the split has labels.
     python scripts/infer_avsr.py configs/demo.yaml runs/demo/last.pt path/to/eval
     torchrun --nproc_per_node 2 scripts/infer_avsr.py configs/demo.yaml runs/demo/last.pt valid
 
-Under torchrun every rank decodes its share of the batches; rank 0 gathers, writes, scores.
+The chunks are loaded by the config's loader (:func:`~mcorec_torch.config.build_dataloader`, as
+training loads: the ``loader`` options and ``decode.device``). Under torchrun every rank
+decodes its share of the batches; rank 0 gathers, writes, scores.
 """
 from __future__ import annotations
 
@@ -15,29 +17,31 @@ import argparse
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 import torch
 
-from ..config import ExperimentConfig, build_dataset, build_sampler, build_tokenizer, load_config, prepare_data
+from ..config import ExperimentConfig, build_dataloader, load_config, prepare_data
 from ..config.load import split_dataset_options
-from ..config.schema import ConfigError, SplitConfig
-from ..errors import MCoRecDataError
+from ..config.schema import SplitConfig
 from ..corpus.layout import DEFAULT_LABEL_DIR, labels_dir_exists, session_folders
 from ..data.chunk_samples import chunk_counts
+from ..errors import MCoRecDataError
 from ..hypotheses import HypothesisCollector
-from .runtime import Run, build_model, to_device
-from .model import ctc_greedy_decode
+from ..index.options import DEFAULT_CHUNK_SIZE
+from .runtime import Run, build_model, ctc_classes, first_sample, greedy_texts, model_outputs, require_tokenizer
 
 DECODE_SPLIT = "_decode"
 
 
-def decode_config(config: ExperimentConfig, split: str, segments: str = "asd", chunk_size: float = 15.0) -> str:
+def decode_config(config: ExperimentConfig, split: str, segments: str = "asd",
+                  chunk_size: float = DEFAULT_CHUNK_SIZE) -> str:
     """Add (or adjust) the split to decode in ``config`` and return its name: ``split`` itself
     when the config has it, else a split over the directory ``split`` with the transforms of
     the config's evaluation split (``train.eval_split``, else
     ``valid``, ``dev``, the first unshuffled split). Chunks are never dropped by the config's duration limits:
-    ``max_duration``, ``min_duration`` and ``merge_gap`` are cleared (``chunk_size`` limits them)."""
+    ``max_duration``, ``min_duration`` and ``merge_gap`` are cleared (``chunk_size``, in
+    seconds, limits them)."""
     if split in config.splits:
         name, spec = split, config.splits[split]
     else:
@@ -55,40 +59,16 @@ def decode_config(config: ExperimentConfig, split: str, segments: str = "asd", c
     return name
 
 
-def _blank(tokenizer: Any):
-    if tokenizer.blank_id is not None:
-        return tokenizer.vocab_size, tokenizer.blank_id
-    return tokenizer.vocab_size + 1, tokenizer.vocab_size
-
-
-@torch.no_grad()
-def decode_texts(model: torch.nn.Module, loader, tokenizer, blank: int, device: torch.device,
+def decode_texts(model: torch.nn.Module, loader: Any, tokenizer: Any, blank: int, device: torch.device,
                  collector: HypothesisCollector) -> int:
-    """Greedy CTC over ``loader`` into ``collector``; returns the chunks decoded here."""
-    drop = [tokenizer.eos_id] if tokenizer.eos_id is not None else []
-    was_training = model.training
-    model.eval()
+    """Greedy CTC over ``loader`` into ``collector`` (``<unk>`` written as a space); returns the
+    chunks decoded here."""
     count = 0
-    for batch in loader:
-        if not batch["id"]:
-            continue
-        batch = to_device(batch, device)
-        log_probs, lengths = model(batch)
-        texts = [tokenizer.decode(ids).replace("<unk>", " ") for ids in ctc_greedy_decode(log_probs, lengths, blank, drop)]
+    for batch, log_probs, lengths in model_outputs(model, loader, device):
+        texts = [text.replace("<unk>", " ") for text in greedy_texts(log_probs, lengths, tokenizer, blank)]
         collector.add(batch["id"], texts)
         count += len(texts)
-    model.train(was_training)
     return count
-
-
-def _loader(config: ExperimentConfig, name: str, dataset: Any, run: Run):
-    from torch.utils.data import DataLoader
-
-    from ..data.collate import Collator
-
-    sampler = build_sampler(config, name, dataset, num_replicas=run.world, rank=run.rank)
-    return DataLoader(dataset, batch_sampler=sampler, num_workers=config.loader.num_workers,
-                      collate_fn=Collator(pad_to_multiple_of=config.loader.pad_to_multiple_of))
 
 
 def score_roots(roots: Sequence[str], hyp_dir_name: str, label_dir_name: str = DEFAULT_LABEL_DIR) -> List[Dict[str, Any]]:
@@ -106,45 +86,60 @@ def score_roots(roots: Sequence[str], hyp_dir_name: str, label_dir_name: str = D
 
 def run_decode(args: argparse.Namespace) -> int:
     """Decode, write, score and print (rank 0); ``args`` as :func:`mcorec_torch.commands.decode.add_arguments`
-    parses them."""
-    from ..text.scoring import format_report, write_json
-
+    parses them. The process group (torchrun) is ended also when decoding fails."""
     started = time.perf_counter()
     config = load_config(args.config, args.overrides)
     name = decode_config(config, args.split, args.segments, args.chunk_size)
     run = Run(config)
+    try:
+        decoded, written = decode_split(config, name, args, run)
+        if run.main:
+            print(f"decoded {decoded} chunks on rank 0 of {run.world}; wrote {len(written)} session(s) "
+                  f"({sum(sum(w.cues.values()) for w in written.values())} cues, "
+                  f"{sum(w.empty_skipped for w in written.values())} empty hypotheses skipped) in "
+                  f"{time.perf_counter() - started:.1f} s")
+            if not args.no_score:
+                print_scores(config, name, args)
+    finally:
+        run.close()
+    return 0
+
+
+def decode_split(config: ExperimentConfig, name: str, args: argparse.Namespace, run: Run) -> Tuple[int, Dict[str, Any]]:
+    """Decode this rank's share of split ``name``'s chunks with the checkpoint ``args.checkpoint``
+    and write the hypotheses (rank 0, after gathering); returns ``(chunks decoded here, what
+    :meth:`HypothesisCollector.finish` returned)``. The loader is the config's
+    (:func:`~mcorec_torch.config.build_dataloader`: ``loader`` and ``decode`` sections)."""
     if run.main:
         prepare_data(config, name)
     run.barrier()
-    tokenizer = build_tokenizer(config)
-    if tokenizer is None:
-        raise ConfigError(config.source, "text.tokenizer", "is needed to turn CTC ids into text")
-    num_classes, blank = _blank(tokenizer)
-    dataset = build_dataset(config, name, tokenizer=tokenizer)
+    tokenizer = require_tokenizer(config)
+    num_classes, blank = ctc_classes(tokenizer)
+    loader = build_dataloader(config, name, 0, num_replicas=run.world, rank=run.rank, tokenizer=tokenizer)
+    dataset = loader.dataset
+    what = f"{args.segments}, chunk_size {args.chunk_size:g} s"
     counts = chunk_counts(dataset.report())
-    run.log(f"{len(dataset)} chunks ({args.segments}, chunk_size {args.chunk_size:g} s) in {len(counts)} "
-            f"session(s): " + ", ".join(f"{s} {sum(c.values())}" for s, c in counts.items()))
+    run.log(f"{len(dataset)} chunks ({what}) in {len(counts)} session(s): "
+            + ", ".join(f"{s} {sum(c.values())}" for s, c in counts.items()))
     if len(dataset) == 0:
-        raise MCoRecDataError(args.split, f"no chunks to decode ({args.segments}, chunk_size {args.chunk_size:g} s)")
-    model = build_model(config, dataset[0], num_classes, blank).to(run.device)
+        raise MCoRecDataError(args.split, f"no chunks to decode ({what})")
+    model = build_model(config, first_sample(config, dataset, name), num_classes, blank).to(run.device)
     state = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
     model.load_state_dict(state["model"])
     collector = HypothesisCollector(dataset, hyp_dir_name=args.hyp_dir_name)
-    decoded = decode_texts(model, _loader(config, name, dataset, run), tokenizer, blank, run.device, collector)
-    written = collector.finish()
-    seconds = time.perf_counter() - started
-    if run.main:
-        print(f"decoded {decoded} chunks on rank 0 of {run.world}; wrote {len(written)} session(s) "
-              f"({sum(sum(w.cues.values()) for w in written.values())} cues, "
-              f"{sum(w.empty_skipped for w in written.values())} empty hypotheses skipped) in {seconds:.1f} s")
-        if not args.no_score:
-            roots = config.splits[name].roots
-            results = score_roots(roots, args.hyp_dir_name, split_dataset_options(config, name).label_dir)
-            for result in results:
-                print(format_report(result))
-            if args.json and results:
-                write_json(results[0] if len(results) == 1 else {"splits": results}, args.json)
-            if not results:
-                print("no labels/: hypotheses written, nothing to score (submit the output/ folders)")
-    run.close()
-    return 0
+    decoded = decode_texts(model, loader, tokenizer, blank, run.device, collector)
+    return decoded, collector.finish()
+
+
+def print_scores(config: ExperimentConfig, name: str, args: argparse.Namespace) -> None:
+    """Print (and with ``args.json`` write) the official scores of split ``name``'s roots that
+    have labels, or say that there is nothing to score."""
+    from ..text.scoring import format_score_report, write_json
+
+    results = score_roots(config.splits[name].roots, args.hyp_dir_name, split_dataset_options(config, name).label_dir)
+    for result in results:
+        print(format_score_report(result))
+    if args.json and results:
+        write_json(results[0] if len(results) == 1 else {"splits": results}, args.json)
+    if not results:
+        print("no labels/: hypotheses written, nothing to score (submit the output/ folders)")

@@ -1,10 +1,11 @@
 """The example trainer: the small audio-visual CTC model of :mod:`mcorec_torch.train.model`
-trained from a YAML config (``scripts/train_avsr.py`` is its entry point).
+trained from a YAML config (``mcorec-torch train``; ``scripts/train_avsr.py`` is the same
+command as a script).
 
-    python scripts/train_avsr.py --config configs/demo.yaml
+    mcorec-torch train --config configs/demo.yaml
     torchrun --nproc_per_node 2 scripts/train_avsr.py --config configs/demo.yaml
-    python scripts/train_avsr.py --config configs/demo.yaml --resume      # continue runs/demo/last.pt
-    python scripts/train_avsr.py --config configs/demo.yaml --set train.epochs=2 --set sampler.max_frames=800
+    mcorec-torch train --config configs/demo.yaml --resume      # continue runs/demo/last.pt
+    mcorec-torch train --config configs/demo.yaml --set train.epochs=2 --set sampler.max_frames=800
 
 Logs the training loss (CTC per target token) and, on the ``train.eval_split`` split, the
 loss and the greedy-CTC character error rate (CER: character edits / reference characters,
@@ -15,48 +16,39 @@ Checkpoints (model, optimizer, schedule, sampler position, config) go to
 ``--resume`` continues with exactly the batches an uninterrupted run would have seen.
 Under torchrun it uses gloo on CPU and NCCL on GPU; every rank gets the same number of
 batches (SPEC §5) and rank 0 evaluates, logs and saves.
+
+:func:`run_training` reads the config and runs a :class:`Trainer` (its steps: :meth:`~Trainer.resume`,
+:meth:`~Trainer.train_step`, :meth:`~Trainer.evaluate`, :meth:`~Trainer.checkpoint`,
+:meth:`~Trainer.should_stop`). Bad input raises :class:`~mcorec_torch.config.ConfigError` or
+:class:`~mcorec_torch.errors.MCoRecDataError`; the command turns them into exit 2.
 """
 from __future__ import annotations
 
-import argparse
+import contextlib
 import io
 import json
 import math
 import os
 import time
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import IO, Any, Dict, Iterator, Optional, Sequence, Tuple
 
 import torch
 import torch.distributed as dist
 
 from .._io import atomic_write_bytes
-from ..config import ExperimentConfig, build_dataloader, build_tokenizer, load_config, prepare_data, set_epoch
-from ..config.schema import ConfigError, bad_input_exit
-from .model import ctc_greedy_decode, ctc_loss
-from .runtime import Run, build_model, to_device
+from ..config import ConfigError, ExperimentConfig, build_dataloader, load_config, prepare_data, set_epoch
+from ..data.collate import to_device
+from .model import ctc_loss
+from .runtime import Run, build_model, ctc_classes, first_sample, greedy_texts, model_outputs, require_tokenizer
+
+__all__ = ["run_training", "Trainer", "claim_run_folder", "run_folder", "lr_factor", "evaluate", "save_checkpoint"]
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", required=True, help="YAML experiment file (see configs/)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config value, e.g. train.epochs=3 (repeatable)")
-    parser.add_argument("--resume", nargs="?", const="auto", default=None, metavar="CHECKPOINT",
-                        help="continue from a checkpoint (default: <out_dir>/last.pt)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="start over in an existing run folder (its last.pt and log.jsonl are replaced)")
-    return parser.parse_args(argv)
-
-
-def first_sample(config: ExperimentConfig, dataset) -> Dict[str, Any]:
-    """The first sample that loads (the model's input sizes are read from it)."""
-    for i in range(len(dataset)):
-        sample = dataset[i]
-        if sample is not None:
-            return sample
-    raise ConfigError(config.source, "splits.train", f"no train sample loads ({len(dataset)} segments; see "
-                      "the skip warnings above and `mcorec-torch check`)")
+def run_folder(config: ExperimentConfig) -> Path:
+    """``train.out_dir`` with ``~`` and ``$VARS`` expanded: where ``last.pt``, ``log.jsonl`` and
+    the challenge hypotheses go."""
+    return Path(os.path.expandvars(os.path.expanduser(config.train.out_dir)))
 
 
 def claim_run_folder(config: ExperimentConfig, out_dir: Path, resume: Optional[str], overwrite: bool) -> None:
@@ -80,221 +72,290 @@ def lr_factor(step: int, warmup: int, total: int) -> float:
     return 0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
-@torch.no_grad()
-def evaluate(model: torch.nn.Module, loader, tokenizer, blank: int, device: torch.device,
-             max_batches: Optional[int]) -> Dict[str, float]:
-    """Mean CTC loss per token and greedy CER over (up to ``max_batches`` of) ``loader``."""
+def evaluate(model: torch.nn.Module, loader: Any, tokenizer: Any, blank: int, device: torch.device,
+             max_batches: Optional[int]) -> Dict[str, Any]:
+    """Mean CTC loss per token and greedy CER over (up to ``max_batches`` of) ``loader``, the
+    number of segments and one ``(reference, hypothesis)`` example."""
     from torchaudio.functional import edit_distance
 
-    model.eval()
     loss_sum, token_sum, edits, ref_chars, segments = 0.0, 0, 0, 0, 0
-    drop = [tokenizer.eos_id] if tokenizer.eos_id is not None else []
     example = None
-    for number, batch in enumerate(loader):
-        if max_batches is not None and number >= max_batches:
-            break
-        if not batch["id"]:
-            continue
-        batch = to_device(batch, device)
-        log_probs, lengths = model(batch)
+    for batch, log_probs, lengths in model_outputs(model, loader, device, max_batches):
         tokens = int(batch["token_lengths"].sum())
         loss_sum += float(ctc_loss(log_probs, lengths, batch["tokens"], batch["token_lengths"], blank)) * tokens
         token_sum += tokens
-        for ids, reference in zip(ctc_greedy_decode(log_probs, lengths, blank, drop), batch["text"]):
-            hypothesis = tokenizer.decode(ids)
+        for hypothesis, reference in zip(greedy_texts(log_probs, lengths, tokenizer, blank), batch["text"]):
             edits += edit_distance(list(reference), list(hypothesis))
             ref_chars += len(reference)
             segments += 1
             if example is None:
                 example = (reference, hypothesis)
-    model.train()
     return {"loss": loss_sum / max(token_sum, 1), "cer": edits / max(ref_chars, 1), "segments": segments,
             "example": example}
 
 
 def save_checkpoint(path: Path, state: Dict[str, Any]) -> None:
+    """``torch.save(state)`` to ``path``, written atomically (a reader never sees a part)."""
     buffer = io.BytesIO()
     torch.save(state, buffer)
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def main(argv=None) -> int:
-    """Train; a data or config error prints its message and returns 2 (SPEC §9)."""
-    try:
-        return _main(argv)
-    except Exception as exc:
-        code = bad_input_exit(exc)
-        if code is None:
-            raise
-        return code
-
-
-def _main(argv=None) -> int:
-    args = parse_args(argv)
-    config = load_config(args.config, args.overrides)
-    train_cfg = config.train
-    claim_run_folder(config, Path(os.path.expandvars(os.path.expanduser(train_cfg.out_dir))), args.resume,
-                     args.overwrite)
-    if train_cfg.threads:
-        torch.set_num_threads(train_cfg.threads)
-    if train_cfg.eval_challenge:
+def run_training(config_path: "str | os.PathLike[str]", overrides: Sequence[str] = (), *,
+                 resume: Optional[str] = None, overwrite: bool = False) -> int:
+    """Train the example model of the YAML experiment ``config_path`` (``overrides``: ``KEY=VALUE``
+    items); ``resume``: a checkpoint path, or ``"auto"`` for ``<train.out_dir>/last.pt``;
+    ``overwrite``: start over in a folder that holds a run. Returns 0. Bad input raises
+    :class:`ConfigError` / :class:`~mcorec_torch.errors.MCoRecDataError` before any step; the
+    process group (torchrun) is ended however the run ends."""
+    config = load_config(config_path, list(overrides))
+    out_dir = run_folder(config)
+    claim_run_folder(config, out_dir, resume, overwrite)
+    if config.train.threads:
+        torch.set_num_threads(config.train.threads)
+    if config.train.eval_challenge:
         from .challenge import check_challenge_config
         check_challenge_config(config)  # before any data is written or read
     run = Run(config)
-    # The same seed on every rank: rank 0's checkpoint then restores every rank's dropout
-    # stream exactly (ranks see different batches, so their masks still differ in effect).
-    torch.manual_seed(train_cfg.seed)
-    if run.main:
-        prepare_data(config)  # synthetic splits and tokenizer, once, before other ranks read them
-    run.barrier()
+    try:
+        trainer = Trainer(config, run, out_dir)
+        if resume:
+            trainer.resume(trainer.checkpoint_path if resume == "auto" else Path(resume))
+        trainer.fit(overwrite=overwrite)
+    finally:
+        run.close()
+    return 0
 
-    tokenizer = build_tokenizer(config)
-    if tokenizer is None:
-        raise SystemExit(f"{config.source}: text.tokenizer is needed for CTC training")
-    if tokenizer.blank_id is not None:  # ESPnet units: 0 is the blank, the last id <eos>
-        num_classes, blank = tokenizer.vocab_size, tokenizer.blank_id
-    else:                               # a bare SentencePiece model: one extra class for the blank
-        num_classes, blank = tokenizer.vocab_size + 1, tokenizer.vocab_size
 
-    out_dir = Path(os.path.expandvars(os.path.expanduser(train_cfg.out_dir)))
-    challenge = None
-    if train_cfg.eval_challenge:  # every rank: each decodes its share of the ASD chunks
-        from .challenge import ChallengeEval
-        challenge = ChallengeEval(config, tokenizer, blank, run.device, out_dir, run.rank, run.world)
-    train_loader = build_dataloader(config, "train", 0, tokenizer=tokenizer)
-    sampler = train_loader.batch_sampler
-    eval_loader = None
-    if run.main and train_cfg.eval_split:
-        eval_loader = build_dataloader(config, train_cfg.eval_split, 0, num_replicas=1, rank=0, tokenizer=tokenizer)
+class _Window:
+    """Loss and frames since the last ``train`` log line (seconds from :func:`time.perf_counter`)."""
 
-    probe = first_sample(config, train_loader.dataset)
-    model = build_model(config, probe, num_classes, blank).to(run.device)
-    params = sum(p.numel() for p in model.parameters())
-    optimizer = torch.optim.AdamW(model.parameters(), lr=train_cfg.lr, weight_decay=train_cfg.weight_decay)
-    checkpoint_path = out_dir / "last.pt"
+    def __init__(self) -> None:
+        self.loss, self.batches, self.frames, self.start = 0.0, 0, 0, time.perf_counter()
 
-    epoch, step = 0, 0
-    if args.resume:
-        path = checkpoint_path if args.resume == "auto" else Path(args.resume)
+    def add(self, loss: float, frames: int) -> None:
+        self.loss += loss
+        self.batches += 1
+        self.frames += frames
+
+
+class Trainer:
+    """One training run of the example model: data, model and optimizer built from ``config``
+    on every rank of ``run``; :meth:`fit` trains, evaluates, checkpoints and logs into
+    ``out_dir`` (rank 0).
+
+    Attributes: ``epoch`` and ``step`` (optimizer steps so far), ``model`` (unwrapped),
+    ``train_loader`` and its ``sampler``, ``eval_loader`` (rank 0 with ``train.eval_split``),
+    ``challenge`` (a :class:`~mcorec_torch.train.challenge.ChallengeEval` or None).
+    """
+
+    def __init__(self, config: ExperimentConfig, run: Run, out_dir: Path) -> None:
+        self.config, self.cfg, self.run = config, config.train, run
+        self.out_dir, self.checkpoint_path = out_dir, out_dir / "last.pt"
+        # The same seed on every rank: rank 0's checkpoint then restores every rank's dropout
+        # stream exactly (ranks see different batches, so their masks still differ in effect).
+        torch.manual_seed(self.cfg.seed)
+        if run.main:
+            prepare_data(config)  # synthetic splits and tokenizer, once, before other ranks read them
+        run.barrier()
+        self.tokenizer = require_tokenizer(config)
+        self.num_classes, self.blank = ctc_classes(self.tokenizer)
+        self._build_loaders()
+        probe = first_sample(config, self.train_loader.dataset, "train")
+        self.model = build_model(config, probe, self.num_classes, self.blank).to(run.device)
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
+        self.epoch, self.step = 0, 0
+        self.ddp_model: torch.nn.Module = self.model  # wrapped by DDP in :meth:`fit` (after a resume)
+        self.total_steps = 0
+        self.started, self.deadline, self.window = time.perf_counter(), None, _Window()
+        self.log_file: Optional[IO[str]] = None
+
+    def _build_loaders(self) -> None:
+        """The challenge evaluation (every rank decodes its share), this rank's train loader
+        and, on rank 0, the evaluation split's loader: all built by :func:`build_dataloader`."""
+        config, run = self.config, self.run
+        self.challenge = None
+        if self.cfg.eval_challenge:
+            from .challenge import ChallengeEval
+            self.challenge = ChallengeEval(config, self.tokenizer, self.blank, run.device, self.out_dir,
+                                           run.rank, run.world)
+        self.train_loader = build_dataloader(config, "train", 0, num_replicas=run.world, rank=run.rank,
+                                             tokenizer=self.tokenizer)
+        self.sampler = self.train_loader.batch_sampler
+        self.eval_loader = None
+        if run.main and self.cfg.eval_split:
+            self.eval_loader = build_dataloader(config, self.cfg.eval_split, 0, num_replicas=1, rank=0,
+                                                tokenizer=self.tokenizer)
+
+    def resume(self, path: Path) -> None:
+        """Continue from the checkpoint at ``path``: model, optimizer, sampler position, step and
+        the torch RNG (dropout continues as if never interrupted)."""
         state = torch.load(path, map_location="cpu", weights_only=True)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        sampler.load_state_dict(state["sampler"])
-        epoch, step = int(state["sampler"]["epoch"]), int(state["step"])
-        torch.set_rng_state(state["torch_rng"])  # dropout continues as if never interrupted
-        run.log(f"resumed {path}: epoch {epoch}, batch {sampler.resume_from} of the epoch, step {step}")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.sampler.load_state_dict(state["sampler"])
+        self.epoch, self.step = int(state["sampler"]["epoch"]), int(state["step"])
+        torch.set_rng_state(state["torch_rng"])
+        self.run.log(f"resumed {path}: epoch {self.epoch}, batch {self.sampler.resume_from} of the epoch, "
+                     f"step {self.step}")
 
-    ddp_model = model
-    if run.distributed:
-        ddp_model = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[run.device.index] if run.device.type == "cuda" else None)
-    total_steps = train_cfg.epochs * (len(sampler) + sampler.resume_from)
-    run.log(f"config {config.source}: {len(train_loader.dataset)} train segments, {len(sampler)} batches per "
-            f"epoch on each of {run.world} process(es), model {params / 1e6:.2f} M parameters, "
-            f"{num_classes} classes (blank {blank}), device {run.device}")
-    log_file = None
-    if run.main:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        if args.overwrite:
-            checkpoint_path.unlink(missing_ok=True)
-        log_file = open(out_dir / "log.jsonl", "w" if args.overwrite else "a", encoding="utf-8")
+    def fit(self, overwrite: bool = False) -> None:
+        """Train until ``train.epochs``, ``train.max_steps`` or ``train.max_minutes``; evaluate at
+        the start, after each epoch and at a stop; ``overwrite``: replace the folder's
+        ``last.pt`` and ``log.jsonl`` (else the log is appended to)."""
+        run, cfg = self.run, self.cfg
+        if run.distributed:
+            self.ddp_model = torch.nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[run.device.index] if run.device.type == "cuda" else None)
+        self.total_steps = cfg.epochs * (len(self.sampler) + self.sampler.resume_from)
+        params = sum(p.numel() for p in self.model.parameters())
+        run.log(f"config {self.config.source}: {len(self.train_loader.dataset)} train segments, {len(self.sampler)} "
+                f"batches per epoch on each of {run.world} process(es), model {params / 1e6:.2f} M parameters, "
+                f"{self.num_classes} classes (blank {self.blank}), device {run.device}")
+        with self._open_log(overwrite):
+            if self.step == 0:
+                self.evaluate("start")
+            run.barrier()
+            self.started = time.perf_counter()
+            self.deadline: Optional[float] = self.started + 60.0 * cfg.max_minutes if cfg.max_minutes else None
+            stop = cfg.max_steps is not None and self.step >= cfg.max_steps  # max_steps=0: no step
+            consumed = self.sampler.resume_from
+            self.window = _Window()
+            self.model.train()
+            while self.epoch < cfg.epochs and not stop:
+                stop, consumed = self.train_epoch()
+                if not stop:
+                    self.end_epoch()
+            if stop:
+                self.checkpoint(consumed)
+                self.evaluate("end")
+            self._log_done()
 
-    def log_record(record: Dict[str, Any]) -> None:
-        if log_file is not None:
-            log_file.write(json.dumps(record) + "\n")
-            log_file.flush()
+    @contextlib.contextmanager
+    def _open_log(self, overwrite: bool) -> Iterator[None]:
+        """``log.jsonl`` open as :attr:`log_file` on rank 0 for the block (closed however it
+        ends); with ``overwrite`` the folder's checkpoint is removed and the log replaced."""
+        if not self.run.main:
+            yield
+            return
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        if overwrite:
+            self.checkpoint_path.unlink(missing_ok=True)
+        with open(self.out_dir / "log.jsonl", "w" if overwrite else "a", encoding="utf-8") as handle:
+            self.log_file = handle
+            try:
+                yield
+            finally:
+                self.log_file = None
 
-    def run_eval(label: str) -> None:
-        """Validation on rank 0; with the challenge metric on, a collective (every rank calls it)."""
-        if eval_loader is None and challenge is None:
+    def record(self, record: Dict[str, Any]) -> None:
+        """One line of ``log.jsonl`` (rank 0)."""
+        if self.log_file is not None:
+            self.log_file.write(json.dumps(record) + "\n")
+            self.log_file.flush()
+
+    def train_epoch(self) -> Tuple[bool, int]:
+        """The rest of the current epoch's batches; returns ``(stopped, batches of the epoch
+        consumed)``."""
+        set_epoch(self.train_loader, self.epoch)
+        consumed = self.sampler.resume_from
+        for batch in self.train_loader:
+            self.train_step(batch)
+            consumed += 1
+            if self.step % self.cfg.log_every == 0:
+                self._log_progress()
+            if self.step % self.cfg.checkpoint_every == 0:
+                self.checkpoint(consumed)
+            if self.should_stop():
+                return True, consumed
+        return False, consumed
+
+    def train_step(self, batch: Dict[str, Any]) -> None:
+        """One optimizer step on ``batch`` (learning rate from :func:`lr_factor`, gradient norm
+        clipped to ``train.grad_clip``); its loss and frames go to the log window."""
+        cfg = self.cfg
+        for group in self.optimizer.param_groups:
+            group["lr"] = cfg.lr * lr_factor(self.step, cfg.warmup_steps, self.total_steps)
+        batch = to_device(batch, self.run.device)
+        if batch["id"]:
+            log_probs, lengths = self.ddp_model(batch)
+            loss = ctc_loss(log_probs, lengths, batch["tokens"], batch["token_lengths"], self.blank)
+        else:  # every sample skipped: keep the ranks in step with a zero loss
+            loss = sum(p.sum() for p in self.model.parameters()) * 0.0
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        self.optimizer.step()
+        self.step += 1
+        self.window.add(loss.item(), int(batch["video_lengths"].sum()))
+
+    def _log_progress(self) -> None:
+        """The ``train`` log line and record of the window since the last one."""
+        window, run = self.window, self.run
+        seconds = time.perf_counter() - window.start
+        loss = window.loss / window.batches
+        run.log(f"epoch {self.epoch} step {self.step}: loss {loss:.3f}  "
+                f"lr {self.optimizer.param_groups[0]['lr']:.2e}  {window.frames * run.world / seconds:.0f} frames/s  "
+                f"[{time.perf_counter() - self.started:.0f} s]")
+        self.record({"event": "train", "step": self.step, "epoch": self.epoch, "loss": loss})
+        self.window = _Window()
+
+    def should_stop(self) -> bool:
+        """Whether ``train.max_steps`` is reached or ``train.max_minutes`` have passed (every rank
+        stops at the same step)."""
+        cfg, run = self.cfg, self.run
+        if cfg.max_steps is not None and self.step >= cfg.max_steps:
+            run.log(f"reached train.max_steps={cfg.max_steps}")
+            return True
+        if self.deadline is None:
+            return False
+        over = torch.tensor([float(time.perf_counter() > self.deadline)])
+        if run.distributed:
+            dist.all_reduce(over, op=dist.ReduceOp.MAX)
+        if over.item():
+            run.log(f"time limit of {cfg.max_minutes} min reached at step {self.step}")
+            return True
+        return False
+
+    def end_epoch(self) -> None:
+        """After a whole epoch: the next epoch's order, a checkpoint at its start, an evaluation."""
+        self.epoch += 1
+        self.sampler.set_epoch(self.epoch)
+        self.checkpoint(0)
+        self.evaluate(f"epoch {self.epoch}")
+        self.run.barrier()
+
+    def checkpoint(self, consumed: int) -> None:
+        """Save model, optimizer, sampler position (``consumed`` batches of the epoch), step, torch
+        RNG and config to ``last.pt`` (rank 0)."""
+        state = {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                 "sampler": self.sampler.state_dict(batches_consumed=consumed), "step": self.step,
+                 "torch_rng": torch.get_rng_state(), "config": self.config.to_dict()}
+        if self.run.main:
+            save_checkpoint(self.checkpoint_path, state)
+
+    def evaluate(self, label: str) -> None:
+        """Validation on rank 0 (loss and CER on ``train.eval_split``); with the challenge metric
+        on, a collective (every rank calls it). Logs a line and an ``eval`` record."""
+        if self.eval_loader is None and self.challenge is None:
             return
         started = time.perf_counter()
         result: Dict[str, Any] = {}
-        if eval_loader is not None:
-            result = evaluate(model, eval_loader, tokenizer, blank, run.device, train_cfg.eval_max_batches)
+        if self.eval_loader is not None:
+            result = evaluate(self.model, self.eval_loader, self.tokenizer, self.blank, self.run.device,
+                              self.cfg.eval_max_batches)
             ref, hyp = result.pop("example") or ("", "")
-            run.log(f"[eval {label}] step {step}: {train_cfg.eval_split} loss {result['loss']:.3f}  "
-                    f"CER {result['cer']:.3f} on {result['segments']} segments "
-                    f"({time.perf_counter() - started:.1f} s)\n    ref: {ref}\n    hyp: {hyp}")
-        figures = challenge(model) if challenge is not None else None
+            self.run.log(f"[eval {label}] step {self.step}: {self.cfg.eval_split} loss {result['loss']:.3f}  "
+                         f"CER {result['cer']:.3f} on {result['segments']} segments "
+                         f"({time.perf_counter() - started:.1f} s)\n    ref: {ref}\n    hyp: {hyp}")
+        figures = self.challenge(self.model) if self.challenge is not None else None
         if figures is not None:
-            run.log(challenge.describe(figures))
+            self.run.log(self.challenge.describe(figures))
             result.update(figures)
-        log_record({"event": "eval", "label": label, "step": step, "epoch": epoch, **result})
+        self.record({"event": "eval", "label": label, "step": self.step, "epoch": self.epoch, **result})
 
-    def checkpoint(consumed: int) -> None:
-        state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                 "sampler": sampler.state_dict(batches_consumed=consumed), "step": step,
-                 "torch_rng": torch.get_rng_state(), "config": config.to_dict()}
-        if run.main:
-            save_checkpoint(checkpoint_path, state)
-
-    if step == 0:
-        run_eval("start")
-    run.barrier()
-    started = time.perf_counter()
-    deadline = started + 60.0 * train_cfg.max_minutes if train_cfg.max_minutes else None
-    stop = train_cfg.max_steps is not None and step >= train_cfg.max_steps  # max_steps=0: no step
-    consumed = sampler.resume_from
-    running_loss, running_n, frames = 0.0, 0, 0
-    window_start = time.perf_counter()
-    model.train()
-    while epoch < train_cfg.epochs and not stop:
-        set_epoch(train_loader, epoch)
-        consumed = sampler.resume_from
-        for batch in train_loader:
-            for group in optimizer.param_groups:
-                group["lr"] = train_cfg.lr * lr_factor(step, train_cfg.warmup_steps, total_steps)
-            batch = to_device(batch, run.device)
-            if batch["id"]:
-                log_probs, lengths = ddp_model(batch)
-                loss = ctc_loss(log_probs, lengths, batch["tokens"], batch["token_lengths"], blank)
-            else:  # every sample skipped: keep the ranks in step with a zero loss
-                loss = sum(p.sum() for p in model.parameters()) * 0.0
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), train_cfg.grad_clip)
-            optimizer.step()
-            step += 1
-            consumed += 1
-            running_loss += loss.item()
-            running_n += 1
-            frames += int(batch["video_lengths"].sum())
-            if step % train_cfg.log_every == 0:
-                seconds = time.perf_counter() - window_start
-                run.log(f"epoch {epoch} step {step}: loss {running_loss / running_n:.3f}  "
-                        f"lr {optimizer.param_groups[0]['lr']:.2e}  {frames * run.world / seconds:.0f} frames/s  "
-                        f"[{time.perf_counter() - started:.0f} s]")
-                log_record({"event": "train", "step": step, "epoch": epoch, "loss": running_loss / running_n})
-                running_loss, running_n, frames, window_start = 0.0, 0, 0, time.perf_counter()
-            if step % train_cfg.checkpoint_every == 0:
-                checkpoint(consumed)
-            if train_cfg.max_steps is not None and step >= train_cfg.max_steps:
-                run.log(f"reached train.max_steps={train_cfg.max_steps}")
-                stop = True
-                break
-            if deadline is not None:
-                over = torch.tensor([float(time.perf_counter() > deadline)])
-                if run.distributed:
-                    dist.all_reduce(over, op=dist.ReduceOp.MAX)  # every rank stops at the same step
-                if over.item():
-                    run.log(f"time limit of {train_cfg.max_minutes} min reached at step {step}")
-                    stop = True
-                    break
-        if not stop:
-            epoch += 1
-            sampler.set_epoch(epoch)
-            consumed = 0
-            checkpoint(0)
-            run_eval(f"epoch {epoch}")
-            run.barrier()
-    if stop:
-        checkpoint(consumed)
-        run_eval("end")
-    skipped = train_loader.dataset.report().total()["skipped"]  # workers' skips included (shared counts)
-    run.log(f"done: {step} steps in {time.perf_counter() - started:.0f} s; checkpoint {checkpoint_path}"
-            + (f"; {skipped} train samples skipped (on_error=skip, see the log's warnings)" if skipped else ""))
-    if log_file is not None:
-        log_file.close()
-    run.close()
-    return 0
+    def _log_done(self) -> None:
+        skipped = self.train_loader.dataset.report().total()["skipped"]  # workers' skips included (shared counts)
+        self.run.log(f"done: {self.step} steps in {time.perf_counter() - self.started:.0f} s; checkpoint "
+                     f"{self.checkpoint_path}" + (f"; {skipped} train samples skipped (on_error=skip, see the "
+                                                  "log's warnings)" if skipped else ""))

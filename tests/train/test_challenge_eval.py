@@ -15,7 +15,7 @@ from mcorec_torch import cli
 from mcorec_torch.config import build_dataset, build_tokenizer, load_config
 from mcorec_torch.train.challenge import ChallengeEval
 from mcorec_torch.train.decode import decode_config
-from mcorec_torch.train.loop import main as train_main
+from mcorec_torch.commands.train import main as train_main
 
 FIGURES = ("speaker_wer", "conversation_f1", "joint_error")
 

@@ -1,13 +1,14 @@
 """``mcorec-torch decode`` / scripts/infer_avsr.py: a tiny trained model over a dev split (scored)
 and an eval-like split without labels (hypotheses written, nothing scored) (SPEC §12)."""
 import json
+import shutil
 
 import pytest
 
-from mcorec_torch import cli, synthetic
+from mcorec_torch import MCoRecDataError, cli, synthetic
 from mcorec_torch.corpus.vtt import read_vtt
 from mcorec_torch.hypotheses.clustering import cluster_session
-from mcorec_torch.train.loop import main as train_main
+from mcorec_torch.commands.train import main as train_main
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +75,60 @@ def test_scores_read_the_splits_own_label_dir(dev_split, tmp_path):
     assert score_roots([str(root)], "output") == []  # no labels/ folder: nothing to score
     (result,) = score_roots([str(root)], "output", "labels_v2")
     assert result["label_dir_name"] == "labels_v2" and result["average"]["speaker_wer"] == 0.0
+
+
+def decoded_files(root):
+    output = root / "session_00" / "output"
+    return {p.name: p.read_text() for p in sorted(output.iterdir())}
+
+
+def test_decode_loads_through_the_configs_loader(trained, tmp_path, monkeypatch):
+    """Finding 1 of issue 20: decode's loader is the one ``config.build_dataloader`` builds, so
+    ``loader.pin_memory``, the worker-seed generator and ``decode.device: cuda`` (the GPU stage,
+    here falling back to the CPU decoder) reach it; the hypotheses are those of the default run."""
+    import mcorec_torch.train.decode as decode
+    from mcorec_torch.gpu import GpuBatchLoader
+
+    path, base = trained
+    loaders = []
+    original = decode.decode_texts
+
+    def spy(model, loader, *args, **kwargs):
+        loaders.append(loader)
+        return original(model, loader, *args, **kwargs)
+
+    monkeypatch.setattr(decode, "decode_texts", spy)
+    written = {}
+    for name, extra in (("plain", []), ("pinned", ["--set", "loader.pin_memory=true", "--set", "sampler.seed=7"]),
+                        ("gpu_stage", ["--set", "decode.device=cuda", "--set", "decode.threads=2"])):
+        root = tmp_path / name
+        shutil.copytree(base / "data" / "valid", root)
+        assert cli.main(["decode", str(path), str(base / "run" / "last.pt"), str(root), "--no-score"] + extra) == 0
+        written[name] = decoded_files(root)
+    plain, pinned, gpu_stage = loaders
+    assert not plain.pin_memory and pinned.pin_memory
+    assert plain.generator.initial_seed() == 0 and pinned.generator.initial_seed() == 7  # sampler.seed
+    assert isinstance(gpu_stage, GpuBatchLoader) and gpu_stage.threads == 2
+    assert written["pinned"] == written["plain"] == written["gpu_stage"] and written["plain"]
+
+
+def test_decode_reads_input_sizes_from_the_first_chunk_that_loads(trained, tmp_path, monkeypatch, capsys):
+    """Under ``on_error="skip"`` a first chunk that fails is None: the model's input sizes come
+    from the first chunk that loads (issue 20, finding 1)."""
+    from mcorec_torch.data.reader import SegmentReader
+
+    path, base = trained
+    root = tmp_path / "valid"
+    shutil.copytree(base / "data" / "valid", root)
+    original, calls = SegmentReader.audio, []
+
+    def first_fails(self, row):
+        calls.append(row)
+        if len(calls) == 1:
+            raise MCoRecDataError("first.mp4", "a broken file")
+        return original(self, row)
+
+    monkeypatch.setattr(SegmentReader, "audio", first_fails)
+    assert cli.main(["decode", str(path), str(base / "run" / "last.pt"), str(root), "--no-score",
+                     "--set", "dataset.on_error=skip"]) == 0
+    assert "decoded " in capsys.readouterr().out and len(calls) > 1

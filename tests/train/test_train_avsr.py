@@ -120,3 +120,17 @@ def test_config_headers_name_their_own_file_and_a_working_tokenizer_command(conf
         tokenizer = yaml.safe_load(config.read_text())["text"]["tokenizer"]
         assert tokenizer["model"] == f"$MCOREC_TOKENIZER/{name}.model" and str(args.out_dir) == "/tok"
         assert tokenizer["units"] == f"$MCOREC_TOKENIZER/{name}_units.txt"
+
+
+def test_a_missing_tokenizer_is_a_config_error_naming_the_key(tiny_config, capsys):
+    """CTC training without ``text.tokenizer`` is bad input (exit 2, the key named), as in decode
+    (issue 20, finding 1: it was a bare SystemExit)."""
+    from mcorec_torch import cli
+
+    path, base = tiny_config
+    out = base / "run_no_tokenizer"
+    assert cli.main(["train", "--config", str(path), "--set", f"train.out_dir={out}",
+                     "--set", "text.tokenizer=null"]) == 2
+    err = capsys.readouterr().err
+    assert "text.tokenizer: is needed" in err and "Traceback" not in err
+    assert not (out / "log.jsonl").exists()
