@@ -2,11 +2,14 @@
 """Set up and run mcorec_torch on a machine that has only Python (>= 3.10) and pip.
 
     python3 dev.py demo     # create/reuse .venv, install pinned deps, run `mcorec-torch demo`
-    python3 dev.py test     # create/reuse .venv, install pinned deps, run the test suite
+    python3 dev.py test     # create/reuse .venv, install pinned deps, run the whole test suite (as CI)
+    python3 dev.py test --fast  # the same without the tests marked `slow` (pytest -m "not slow"):
+                                # demo, training, multi-process and export-kill tests
     python3 dev.py train    # create/reuse .venv, train the demo AVSR model (configs/demo.yaml, ~6 min)
     python3 dev.py setup    # only the set-up
     python3 dev.py run CMD  # run CMD inside the environment, e.g. `python3 dev.py run mcorec-torch index DIR`
 
+Arguments after ``test`` (or ``test --fast``) go to pytest, e.g. ``python3 dev.py test --fast -k index``.
 The virtual environment lives in ./.venv (override with MCOREC_TORCH_VENV). It is reused
 while requirements/constraints.txt and pyproject.toml are unchanged; a change reinstalls.
 """
@@ -65,6 +68,14 @@ def run(argv: list, timeout: "float | None" = None) -> int:
         return 1
 
 
+def pytest_args(rest: list) -> list:
+    """pytest's arguments for ``dev.py test REST``: ``--fast`` (the inner loop) becomes ``-m "not slow"``,
+    every test but those marked slow in pyproject.toml's markers; the rest go through as given."""
+    if "--fast" not in rest:
+        return list(rest)
+    return ["-m", "not slow", *[arg for arg in rest if arg != "--fast"]]
+
+
 def main() -> int:
     command, rest = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("help", [])
     if command not in ("setup", "demo", "test", "train", "run"):
@@ -80,7 +91,7 @@ def main() -> int:
     if command == "run":
         return run(rest)
     # the suite takes about 3 minutes on 2 busy cores (1000 tests, 2 min 44 s measured); a hang must fail well inside CI's 90 minutes
-    code = run([str(PYTHON), "-m", "pytest", *rest], timeout=float(os.environ.get("MCOREC_TORCH_TEST_TIMEOUT", 2400)))
+    code = run([str(PYTHON), "-m", "pytest", *pytest_args(rest)], timeout=float(os.environ.get("MCOREC_TORCH_TEST_TIMEOUT", 2400)))
     if code == 5:
         print("[dev.py] pytest collected no tests: that is a failure, not a pass", file=sys.stderr)
         return 1

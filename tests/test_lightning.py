@@ -46,6 +46,7 @@ def config(dev_split, tmp_path_factory):
     return _config(dev_split[0], tmp_path_factory.mktemp("lcache"))
 
 
+@pytest.mark.slow  # training: Lightning fits
 def test_two_epochs_differ_and_a_resumed_fit_gives_the_uninterrupted_order(config, tmp_path):
     full = Recorder()
     _trainer(tmp_path / "a", max_epochs=2).fit(full, datamodule=MCoRecDataModule(config, val_split=None))

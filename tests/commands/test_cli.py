@@ -35,6 +35,7 @@ def test_check_ok_and_exit_codes(dev_split, tmp_path, capsys):
     assert "metadata.json" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # the demo: a subprocess writing, indexing and loading a split
 def test_demo_runs_end_to_end_and_verifies(tmp_path):
     result = subprocess.run([sys.executable, "-m", "mcorec_torch.cli", "demo", "--out", str(tmp_path),
                              "--sessions", "1"], capture_output=True, text=True, timeout=600)

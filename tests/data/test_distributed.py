@@ -5,6 +5,10 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+pytestmark = pytest.mark.slow  # multi-process: two gloo ranks
+
 
 RANK_SCRIPT = textwrap.dedent("""
     import json, os, sys

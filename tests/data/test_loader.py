@@ -23,7 +23,7 @@ def assert_same(a, b):
             assert torch.equal(x[key], y[key]), key
 
 
-@pytest.mark.parametrize("context", ["fork", "spawn"])
+@pytest.mark.parametrize("context", ["fork", pytest.param("spawn", marks=pytest.mark.slow)])  # spawn: slow
 def test_workers_match_single_process(dev_split, tmp_path, context):
     root, _ = dev_split
     ds = MCoRecDataset(root, crops="lip", color="gray", cache_dir=tmp_path)
@@ -65,6 +65,7 @@ def test_open_files_stay_bounded_over_epochs(dev_split, tmp_path):
     assert len(ds.reader.pool._readers) == 0
 
 
+@pytest.mark.slow  # multi-process: spawned workers
 def test_tokens_from_a_trained_tokenizer_through_spawned_workers(dev_split, tmp_path):
     from mcorec_torch import Tokenizer
     from mcorec_torch.text.tokenizer import collect_transcripts, train_tokenizer
@@ -94,6 +95,7 @@ def _collect_garbage(sample):
     return sample
 
 
+@pytest.mark.slow  # multi-process: a subprocess with forked workers
 def test_fork_after_the_parent_decoded_rgb_does_not_hang(dev_split, tmp_path):
     import multiprocessing
 

@@ -27,6 +27,7 @@ def open_fds(pid):
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
 
 
+@pytest.mark.slow  # a multi-worker long run
 def test_two_epochs_keep_fds_and_worker_memory_bounded(dev_split, tmp_path):
     root, _ = dev_split
     ds = MCoRecDataset(root, crops="face", color="rgb", cache_dir=tmp_path)

@@ -59,6 +59,7 @@ def test_skips_in_workers_are_counted_in_the_main_process(broken):
     assert ds.report().by_speaker()[(session.split, session.name, spk.name)]["skipped"] >= 2
 
 
+@pytest.mark.slow  # multi-process: spawned workers
 def test_skips_in_spawned_workers_are_counted(broken):
     datasets, path, users = broken
     ds = datasets["skip_spawn"]

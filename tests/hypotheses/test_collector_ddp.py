@@ -12,6 +12,8 @@ from mcorec_torch import MCoRecDataset, synthetic
 from mcorec_torch.hypotheses import HypothesisCollector, collector as collector_module
 from mcorec_torch.text.scoring import score_split
 
+pytestmark = pytest.mark.slow  # multi-process: two gloo ranks
+
 
 def free_port():
     with socket.socket() as s:
