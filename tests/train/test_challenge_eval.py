@@ -17,6 +17,8 @@ from mcorec_torch.train.challenge import ChallengeEval
 from mcorec_torch.train.decode import decode_config
 from mcorec_torch.commands.train import main as train_main
 
+pytestmark = pytest.mark.slow  # training: the fixture trains a model with the challenge evaluation
+
 FIGURES = ("speaker_wer", "conversation_f1", "joint_error")
 
 

@@ -11,6 +11,9 @@ from mcorec_torch.hypotheses.clustering import cluster_session
 from mcorec_torch.commands.train import main as train_main
 
 
+pytestmark = pytest.mark.slow  # training: the fixture trains a model to decode with
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, tiny_config_file):
     base = tmp_path_factory.mktemp("decode")

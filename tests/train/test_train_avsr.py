@@ -29,6 +29,7 @@ def records(out_dir, event):
     return [r for r in map(json.loads, lines) if r["event"] == event]
 
 
+@pytest.mark.slow  # training
 def test_training_loss_goes_down(tiny_config):
     path, base = tiny_config
     out = base / "run_smoke"
@@ -47,6 +48,7 @@ def test_training_loss_goes_down(tiny_config):
     assert state["step"] == 40 and state["sampler"]["batches_consumed"] > 0
 
 
+@pytest.mark.slow  # training
 def test_resume_gives_the_uninterrupted_run(tiny_config):
     path, base = tiny_config
     script = load_script()
@@ -67,6 +69,7 @@ def test_resume_gives_the_uninterrupted_run(tiny_config):
         assert torch.allclose(value.float(), b["model"][key].float(), atol=1e-5), key
 
 
+@pytest.mark.slow  # training
 def test_an_existing_run_needs_resume_or_overwrite_and_max_steps_0_takes_no_step(tiny_config, capsys):
     path, base = tiny_config
     out = base / "run_guard"
