@@ -57,11 +57,12 @@ def _train_missing_tokenizer(config: ExperimentConfig) -> None:
     model = _path(spec.model)
     if model.suffix != ".model":
         raise ConfigError(config.source, f"{key}.model", f"must end in .model, got {spec.model}")
+    from ..text.normalize import style_of
     from ..text.tokenizer import collect_transcripts, train_tokenizer, write_units
 
     _write_synthetic_split(config, "train")
     train_split = config.split("train")
-    style = "train" if config.text.normalizer in ("default", "train") else config.text.normalizer
+    style = style_of(config.text.normalizer) if config.text.normalizer is not None else None
     texts = collect_transcripts([_path(r) for r in train_split.roots], style=style,
                                 label_dir_name=split_dataset_options(config, "train").label_dir)
     train_tokenizer(texts, model.with_suffix(""), spec.train_if_missing.vocab_size,
