@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 from ..errors import MCoRecDataError
+from ..export.formats import FORMATS, VIDEO_CHOICES
 from ._options import add_dataset_options, dataset_kwargs
-
-FORMATS = ("mp4", "wds", "lhotse", "hf", "kaldi")
 
 
 def add_parser(subparsers) -> None:
@@ -21,7 +20,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--format", choices=FORMATS, default="mp4", help="what to write (default: mp4)")
     parser.add_argument("--lossless", action="store_true",
                         help="x264 qp 0 in the frames' own pixel format + float PCM/WAV (default: H.264 + AAC/FLAC)")
-    parser.add_argument("--video", choices=("mp4", "npy"), default="mp4",
+    parser.add_argument("--video", choices=VIDEO_CHOICES, default="mp4",
                         help="wds and hf: frames as an mp4 (with the audio) or raw uint8 .npy arrays")
     parser.add_argument("--shard-size", default="1000", metavar="N|NMB",
                         help="wds: samples per tar (1000) or megabytes (100MB)")
@@ -59,7 +58,7 @@ def _dataset(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from ..config import ConfigError
-    from ..export import ExportSettings, export_split, format_report, parse_shard, verify_export
+    from ..export import ExportSettings, export_split, format_verify_report, parse_shard, verify_export
 
     try:
         settings = ExportSettings(format=args.format, lossless=args.lossless, video=args.video,
@@ -76,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"shard {shard[0]}/{shard[1]} done; when every shard is, run: mcorec-torch export-merge {args.out}")
     if args.verify and result.merged:
         report = verify_export(args.out, dataset, count=args.verify)
-        print(format_report(report))
+        print(format_verify_report(report))
         if report["problems"]:
             return 1
     return 1 if result.skipped else 0

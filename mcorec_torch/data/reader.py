@@ -49,6 +49,45 @@ class VideoPlan:
         return (self.frames, self.channels, self.height, self.width)
 
 
+@dataclass(frozen=True)
+class AudioSource:
+    """Where the audio of one index row is read from, and its timing (SPEC §2, §4); decided by
+    :func:`audio_source` alone, for the reader and every exporter.
+
+    ``kind``: ``"ego"`` (the speaker's lapel mic: the audio of ``ego_video.mp4``), ``"central"``
+    (``central_video.mp4``) or ``"crops"`` (no central audio: the central crop tracks' own audio).
+    ``start``, ``stop``: the segment's samples on the central timeline (16 kHz). ``path``: the
+    file (``""`` for ``"crops"``), ``samples``: its decoded length in samples, ``offset``: in
+    samples, file sample = central sample - ``offset`` (0 but for ``"ego"``). ``tracks``: for
+    ``"crops"``, the crop tracks (index track ids) in the order they fill the segment, the
+    speaker's own first."""
+
+    kind: str
+    start: int
+    stop: int
+    path: str = ""
+    samples: int = 0
+    offset: int = 0
+    tracks: Tuple[int, ...] = ()
+
+
+def audio_source(index: SegmentIndex, row: int) -> AudioSource:
+    """Where index row ``row``'s audio comes from under ``index.options.audio``: the speaker's
+    ego recording for ``"ego"``, else ``central_video.mp4``, else the session's central crop
+    tracks (see :class:`AudioSource`)."""
+    speaker = index.speakers[int(index.speaker[row])]
+    session = index.sessions[speaker.session]
+    start, stop = frame_to_sample(int(index.frame_start[row])), frame_to_sample(int(index.frame_end[row]))
+    if index.options.audio == "ego":
+        return AudioSource("ego", start, stop, speaker.ego_audio_path, speaker.ego_audio_samples,
+                           speaker.ego_audio_offset)
+    if session.central_audio_path:
+        return AudioSource("central", start, stop, session.central_audio_path, session.central_audio_samples)
+    own = int(index.speaker[row])
+    tracks = tuple(sorted(session.audio_tracks, key=lambda t: index.tracks[t].owner != own))
+    return AudioSource("crops", start, stop, tracks=tracks)
+
+
 class SegmentReader:
     """Reads the media of :class:`~mcorec_torch.index.SegmentIndex` rows.
 
@@ -114,26 +153,19 @@ class SegmentReader:
 
     def audio(self, row: int) -> np.ndarray:
         """Audio of index row ``row``: float32 ``[640 * T]`` at 16 kHz on the central timeline,
-        from the configured source (SPEC §2, §4): the lapel mic for ``audio="ego"`` (zero
-        where the phone was not recording), else ``central_video.mp4``, else the central crops'
-        own tracks (the speaker's first)."""
-        index = self.index
-        speaker = index.speakers[int(index.speaker[row])]
-        session = index.sessions[speaker.session]
-        start = frame_to_sample(int(index.frame_start[row]))
-        stop = frame_to_sample(int(index.frame_end[row]))
-        if self.index.options.audio == "ego":
-            signal = self.pool.audio(speaker.ego_audio_path, speaker.ego_audio_samples)
-            return slice_padded(signal, start - speaker.ego_audio_offset, stop - speaker.ego_audio_offset)
-        if session.central_audio_path:
-            signal = self.pool.audio(session.central_audio_path, session.central_audio_samples)
-            return slice_padded(signal, start, stop)
+        from the source :func:`audio_source` decides (SPEC §2, §4): the lapel mic for
+        ``audio="ego"`` (zero where the phone was not recording), else ``central_video.mp4``,
+        else the central crops' own tracks (the speaker's first)."""
+        source = audio_source(self.index, row)
+        if source.kind != "crops":
+            signal = self.pool.audio(source.path, source.samples)
+            return slice_padded(signal, source.start - source.offset, source.stop - source.offset)
         # No central video: the central crops carry the central mic; the speaker's own first.
+        start, stop = source.start, source.stop
         out = np.zeros(stop - start, dtype=np.float32)
         todo = np.ones(stop - start, dtype=bool)
-        own = int(index.speaker[row])
-        for track_id in sorted(session.audio_tracks, key=lambda t: index.tracks[t].owner != own):
-            track = index.tracks[track_id]
+        for track_id in source.tracks:
+            track = self.index.tracks[track_id]
             t0 = frame_to_sample(track.start)
             t1 = t0 + track.num_frames * SAMPLES_PER_FRAME
             lo, hi = max(start, t0), min(stop, t1)

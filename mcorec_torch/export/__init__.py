@@ -3,21 +3,40 @@ and an auto_avsr CSV; WebDataset tar shards; lhotse manifests; a Hugging Face ``
 dataset; an ESPnet/Kaldi data directory. ``mcorec-torch export`` and ``export-merge`` run it.
 
 Modules, each with one job: :mod:`.plan` (settings, fingerprint, shards, records),
-:mod:`.codec` (segment media files), :mod:`.writers` (one session in one format),
-:mod:`.hf` (the Arrow schema and parts), :mod:`.merge` (final files from the parts),
-:mod:`.run` (the pool, the bar, resume), :mod:`.read` (exports back into sample dicts,
-:class:`WdsDataset`), :mod:`.verify` (``--verify``).
+:mod:`.formats` (the registry of formats, one module each: ``mp4``, ``wds``, ``lhotse``,
+``hf``, ``kaldi``, on :mod:`.formats.base`), :mod:`.codec` (segment media files),
+:mod:`.writers` (one session through its format's writer, resume), :mod:`.merge` (final files
+from the parts), :mod:`.run` (the pool, the bar), :mod:`.read` (exports back into sample dicts),
+:mod:`.verify` and :mod:`.compare` (``--verify``).
 
 Segments are read through :class:`~mcorec_torch.MCoRecDataset` (its ``SegmentReader``);
 ``webdataset``, ``lhotse`` and ``datasets`` are needed only to read the exports (``datasets``
-also writes ``hf``).
+also writes ``hf``). Names load on first use (the format list does not import torch).
 """
-from .merge import read_manifest, merge_export
-from .plan import FORMATS, ExportPlan, ExportSettings, parse_shard
-from .read import WdsDataset, iter_wds, read_files_record, sample_from_wds, shard_paths
-from .run import ExportResult, export_split, output_size, speech_hours
-from .verify import format_report, verify_export
+from __future__ import annotations
 
-__all__ = ["FORMATS", "ExportSettings", "ExportPlan", "ExportResult", "export_split", "merge_export",
-           "read_manifest", "parse_shard", "verify_export", "format_report", "iter_wds", "WdsDataset",
-           "sample_from_wds", "read_files_record", "shard_paths", "output_size", "speech_hours"]
+import importlib
+from typing import Any
+
+from .formats import FORMATS, VIDEO_CHOICES, get_format
+
+_LAZY = {
+    "ExportSettings": "plan", "ExportPlan": "plan", "parse_shard": "plan",
+    "ExportResult": "run", "export_split": "run", "output_size": "run", "speech_hours": "run",
+    "merge_export": "merge", "read_manifest": "merge",
+    "verify_export": "verify", "format_verify_report": "verify",
+    "read_export": "read",
+    "read_files_record": "formats.mp4",
+    "iter_wds": "formats.wds", "WdsDataset": "formats.wds", "sample_from_wds": "formats.wds",
+    "shard_paths": "formats.wds",
+    "row_sample": "formats.hf",
+}
+
+__all__ = ["FORMATS", "VIDEO_CHOICES", "get_format", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mcorec_torch.export' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

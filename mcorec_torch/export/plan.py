@@ -13,21 +13,26 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 
 from .._io import atomic_write_text
+from ..checks import OptionError, check_choice
 from ..errors import MCoRecDataError, PathLike
 from ..timeline import FPS
+from .formats import FORMATS, VIDEO_CHOICES, get_format
 
-FORMATS = ("mp4", "wds", "lhotse", "hf", "kaldi")
 FINGERPRINT_FILE = "export.json"
 PARTS_DIR = "parts"
-#: Suffix of files being written; renamed away when complete, removed by the next run.
+#: Suffix of a writer's scratch mp4 (removed when read; a killed run's by the next run). Files are
+#: written under ``_io.temporary_name`` names (``commit_bytes``); runs of earlier versions wrote
+#: them under ``.partial`` names, which the next run removes too.
 PARTIAL = ".partial"
 FINGERPRINT_VERSION = 1
+_OWNER = "ExportSettings"
 
 
 @dataclass(frozen=True)
 class ExportSettings:
-    """How segments are written. ``video``: ``"mp4"`` (encoded) or ``"npy"`` (raw uint8 arrays;
-    ``wds`` and ``hf`` only); ``lossless``: x264 qp 0 + float PCM / WAV instead of H.264 +
+    """How segments are written. ``format``: one of :data:`~mcorec_torch.export.formats.FORMATS`;
+    ``video``: ``"mp4"`` (encoded) or ``"npy"`` (raw uint8 arrays; formats whose ``raw_video`` is
+    true: ``wds`` and ``hf``); ``lossless``: x264 qp 0 + float PCM / WAV instead of H.264 +
     AAC / FLAC; ``shard_size``: ``wds`` samples per tar (an int) or megabytes (``"100MB"``)."""
 
     format: str = "mp4"
@@ -36,20 +41,20 @@ class ExportSettings:
     shard_size: str = "1000"
 
     def __post_init__(self) -> None:
-        if self.format not in FORMATS:
-            raise ValueError(f"format must be one of {FORMATS}, got {self.format!r}")
-        if self.video not in ("mp4", "npy"):
-            raise ValueError(f"video must be 'mp4' or 'npy', got {self.video!r}")
-        if self.video == "npy" and self.format not in ("wds", "hf"):
-            raise ValueError(f"video='npy' is for the wds and hf formats, not {self.format!r}")
+        fmt = get_format(check_choice("format", self.format, FORMATS, owner=_OWNER))
+        check_choice("video", self.video, VIDEO_CHOICES, owner=_OWNER)
+        if self.video == "npy" and not fmt.raw_video:
+            raw = " and ".join(name for name in FORMATS if get_format(name).raw_video)
+            raise OptionError("video", f"video must be 'mp4' for the {self.format} format ('npy' is for the {raw} "
+                                       f"formats), got {self.video!r}", owner=_OWNER)
         self.shard_limit()
 
     def shard_limit(self) -> Tuple[str, float]:
         """``("samples", n)`` or ``("bytes", n)`` from :attr:`shard_size`."""
         match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(MB)?\s*", str(self.shard_size), re.I)
         if not match or float(match.group(1)) <= 0 or (not match.group(2) and "." in match.group(1)):
-            raise ValueError(f"shard_size must be a number of samples (1000) or of megabytes (100MB), "
-                             f"got {self.shard_size!r}")
+            raise OptionError("shard_size", f"shard_size must be a number of samples (1000) or of megabytes "
+                                            f"(100MB), got {self.shard_size!r}", owner=_OWNER)
         return ("bytes", float(match.group(1)) * 1e6) if match.group(2) else ("samples", int(match.group(1)))
 
     @property
@@ -63,7 +68,7 @@ def parse_shard(text: Optional[str]) -> Tuple[int, int]:
         return 0, 1
     match = re.fullmatch(r"(\d+)/(\d+)", str(text).strip())
     if not match or not 0 <= int(match.group(1)) < int(match.group(2)):
-        raise ValueError(f"--shard must be i/n with 0 <= i < n, got {text!r}")
+        raise OptionError("shard", f"--shard must be i/n with 0 <= i < n, got {text!r}")
     return int(match.group(1)), int(match.group(2))
 
 

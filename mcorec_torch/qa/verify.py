@@ -10,6 +10,8 @@ from typing import Callable, Dict, List, Optional
 import numpy as np
 import torch
 
+from ..timeline import SAMPLES_PER_FRAME
+
 
 def audio_lag(decoded: np.ndarray, reference: np.ndarray, max_lag: int = 320) -> int:
     """Lag in samples (``decoded[k] ~ reference[k - lag]``) maximising the cross-correlation,
@@ -69,9 +71,9 @@ def check_sample(sample: Dict, decode_index: Callable[[np.ndarray], int],
             break
     audio = sample["audio"]
     audio = audio.numpy() if isinstance(audio, torch.Tensor) else np.asarray(audio)
-    if len(audio) != 640 * count:
-        problems.append(f"{sample['id']}: {len(audio)} audio samples, expected {640 * count}")
-    elif reference_audio is not None and np.abs(reference_audio).max() > 0 and len(audio) >= 640:
+    if len(audio) != SAMPLES_PER_FRAME * count:
+        problems.append(f"{sample['id']}: {len(audio)} audio samples, expected {SAMPLES_PER_FRAME * count}")
+    elif reference_audio is not None and np.abs(reference_audio).max() > 0 and len(audio) >= SAMPLES_PER_FRAME:
         lag = audio_lag(audio, reference_audio)
         if abs(lag) > max_lag_error:
             problems.append(f"{sample['id']}: audio is {lag} samples off")

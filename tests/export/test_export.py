@@ -2,9 +2,9 @@
 datasets) shows frame indices F0..F1-1, aligned audio and the dataset's texts and ids; a killed
 export resumes to the same result; shards plus merge equal one run."""
 import json
+import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -14,7 +14,7 @@ from mcorec_torch.cli import main
 from mcorec_torch.errors import MCoRecDataError
 from mcorec_torch.export import (ExportSettings, export_split, iter_wds, read_files_record, read_manifest,
                                  shard_paths, verify_export)
-from mcorec_torch.export.merge import kaldi_utt
+from mcorec_torch.export.formats.kaldi import kaldi_utt
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +133,7 @@ def test_lhotse_loads_the_cuts(exports, dataset):
 
 def test_hf_dataset_loads_with_its_features(exports, dataset):
     datasets = pytest.importorskip("datasets")
-    from mcorec_torch.export.hf import row_sample
+    from mcorec_torch.export.formats.hf import row_sample
 
     table = datasets.load_from_disk(str(exports["hf"] / "hf" / "dataset"))
     assert isinstance(table.features["audio"], datasets.Audio) and table.features["audio"].sampling_rate == 16000
@@ -196,21 +196,30 @@ def test_shards_and_merge_equal_one_run(exports, dataset, tmp_path):
     assert _files(out) == _files(exports["wds"])
 
 
-def test_killed_export_resumes_to_the_same_result(split, dataset, exports, tmp_path):
+@pytest.mark.slow
+def test_killed_export_resumes_to_the_same_result(split, dataset, exports, tmp_path, capsys):
+    """The export dies after 8 segments (the private ``FAIL_AFTER_ENV`` hook of
+    ``export.formats.base``: ``os._exit``, no cleanup, as a kill) with the 9th segment's first
+    file still under its temporary name; the next run removes that file and ends with the files
+    of an uninterrupted run."""
+    from mcorec_torch._io import temporary_target
+    from mcorec_torch.export.formats.base import FAIL_AFTER_ENV, FAIL_EXIT
+
     out = tmp_path / "killed"
     cache = dataset.cache_dir
     cmd = [sys.executable, "-m", "mcorec_torch.cli", "export", str(split[0]), str(out), "--format", "mp4",
            "--color", "gray", "--cache-dir", str(cache), "--no-progress"]
-    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list(out.rglob("*.mp4"))) < 8:
-        time.sleep(0.05)
-    process.kill()
-    process.wait()
+    died = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          env=dict(os.environ, **{FAIL_AFTER_ENV: "8"}))
+    assert died.returncode == FAIL_EXIT, died.stderr[-2000:]
     assert not (out / "manifest.jsonl").exists()  # killed before the end
+    assert len(list(out.rglob("*.mp4"))) == 8
+    left = [p for p in out.rglob("*") if temporary_target(p.name)]
+    assert len(left) == 1 and temporary_target(left[0].name).endswith(".mp4")
     assert main(cmd[3:]) == 0
+    assert "removed 1 partial file(s) of an interrupted run" in capsys.readouterr().out
     files = _files(out)
-    assert not [name for name in files if ".partial" in name]
+    assert not [name for name in files if ".partial" in name or temporary_target(name.rsplit("/", 1)[-1])]
     assert files == _files(exports["mp4"])
 
 
@@ -246,23 +255,62 @@ export_split(ds, "dev", {str(tmp_path / 'out')!r}, ExportSettings("hf"), progres
     assert len(table) == len(dataset)
 
 
-def test_remove_partials_leaves_other_sessions_with_a_longer_name(tmp_path):
-    """A --shard job removes its own sessions' partial files only: session_4's names are not a
-    prefix match for session_40's (nor session_4-1's)."""
-    from types import SimpleNamespace
+@pytest.mark.parametrize("name", ["mp4", "lhotse", "wds", "wds-npy", "hf", "mp4-lossless"])
+def test_read_export_reads_every_format_through_the_registry(exports, dataset, name):
+    from mcorec_torch.export import read_export
 
-    from mcorec_torch.export.writers import remove_partials
+    records = read_manifest(exports[name])[:5]
+    samples = list(read_export(exports[name], records))
+    assert [s["id"] for s in samples] == [r["id"] for r in records]
+    by_id = _reference(dataset)
+    for sample in samples:
+        _check_alignment(sample, dataset, by_id)
 
-    def partials(session):
-        return [f"wds/train-{session}-00000.partial.tar", f"wds/train-{session}-00012.partial.tar",
-                f"hf/parts/train-{session}.partial.arrow", f"parts/train-{session}-4242.partial.mp4",
-                f"train/{session}/spk_1/0000000-0000050.partial.mp4"]
 
-    mine, others = partials("session_4"), partials("session_40") + partials("session_4-1") + partials("session_4x")
-    for name in mine + others:
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_bytes(b"x")
-    plan = SimpleNamespace(split="train", sessions={"session_4": [0]})
-    assert remove_partials(tmp_path, plan) == len(mine)
-    assert not [name for name in mine if (tmp_path / name).exists()]
-    assert [name for name in others if (tmp_path / name).exists()] == others
+def test_read_export_of_kaldi_is_refused(exports):
+    from mcorec_torch.export import read_export
+
+    with pytest.raises(MCoRecDataError, match="holds no media"):
+        read_export(exports["kaldi"])
+
+
+@pytest.mark.parametrize("name", ["wds", "wds-npy", "lhotse", "hf", "kaldi"])
+def test_verify_every_format(exports, dataset, name):
+    from mcorec_torch.export import format_verify_report
+
+    result = verify_export(exports[name], dataset, count=4)
+    assert result["problems"] == [] and result["checked"] == 4
+    assert format_verify_report(result).startswith("verify: 4 segments re-read, 0 problem(s); ")
+    assert ("note" in result) == (name == "kaldi")
+
+
+def test_a_failed_session_leaves_no_temporary_shard(dataset, tmp_path, monkeypatch):
+    """A segment that fails (``on_error="raise"``) stops the export; the session's open tar shard
+    is dropped, not left under its temporary name, and the next run completes the export."""
+    from mcorec_torch._io import temporary_target
+    from mcorec_torch.export.formats.base import SessionWriter
+
+    out = tmp_path / "failed"
+    load, calls = SessionWriter.load, []
+
+    def fail_fourth(self, i):
+        calls.append(i)
+        if len(calls) == 4:
+            raise RuntimeError("bad segment")
+        return load(self, i)
+
+    monkeypatch.setattr(SessionWriter, "load", fail_fourth)
+    with pytest.raises(MCoRecDataError, match="export failed: RuntimeError: bad segment"):
+        export_split(dataset, "dev", out, ExportSettings("wds", shard_size="2"), progress=False)
+    assert [p.name for p in (out / "wds").iterdir()] == ["dev-session_00-00000.tar"]
+    assert not [p for p in out.rglob("*") if temporary_target(p.name) or ".partial" in p.name]
+    monkeypatch.undo()
+    result = export_split(dataset, "dev", out, ExportSettings("wds", shard_size="2"), progress=False)
+    assert result.merged and [r["id"] for r in read_manifest(out)] == [r["id"] for r in plan_order(dataset)]
+
+
+def plan_order(dataset):
+    from mcorec_torch.export import ExportPlan
+
+    plan = ExportPlan(dataset, "dev", ExportSettings("wds"))
+    return [plan.record(i) for rows in plan.sessions.values() for i in rows]

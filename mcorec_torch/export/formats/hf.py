@@ -14,12 +14,17 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import numpy as np
 
-from ..timeline import frame_to_sample
-from .plan import PARTIAL, ExportSettings, mask_from_padding
+from ..._io import atomic_path
+from ...corpus.layout import LIP_SIZE
+from ...media.color import channels_of
+from ...timeline import SAMPLE_RATE, frame_to_sample
+from .. import codec
+from ..plan import ExportPlan, ExportSettings, mask_from_padding
+from .base import ExportFormat, PendingFile, Record, Sample, SessionWriter, leftover_target
 
 _STRINGS = ("id", "split", "session", "speaker", "text")
 _INTS = ("conversation", "frame_start", "frame_end", "frames")
@@ -38,7 +43,7 @@ def _audio_storage() -> Dict[str, Any]:
 def _audio_feature() -> Any:
     from datasets import Audio
 
-    return Audio(sampling_rate=16000)
+    return Audio(sampling_rate=SAMPLE_RATE)
 
 
 def features(settings: ExportSettings, channels: int, height: int, width: int, tokens: bool,
@@ -60,10 +65,11 @@ def features(settings: ExportSettings, channels: int, height: int, width: int, t
 
 
 def _frame_shape(dataset: Any) -> tuple:
+    """``(channels, height, width)`` of the dataset's frames (the lip ROI size without a track)."""
     index = dataset.index
     track = index.tracks[0] if index.tracks else None
-    channels = 3 if dataset.options.color == "rgb" else 1
-    return (channels, track.height, track.width) if track is not None else (channels, 96, 96)
+    channels = channels_of(dataset.options.color)
+    return (channels, track.height, track.width) if track is not None else (channels, *LIP_SIZE)
 
 
 class PartWriter:
@@ -92,26 +98,26 @@ class PartWriter:
 
 
 def join_parts(parts: List[Path], target: Path) -> None:
-    """``datasets.concatenate_datasets`` of the session parts, saved to ``target``
-    (``save_to_disk`` under a ``.partial`` name, then renamed)."""
+    """``datasets.concatenate_datasets`` of the session parts, saved to ``target`` (a folder,
+    ``save_to_disk`` under a temporary name, then renamed; removed when saving fails; what a
+    killed merge left under such a name is removed first)."""
     from datasets import Dataset, concatenate_datasets
     from datasets.utils.logging import disable_progress_bar
 
     disable_progress_bar()
     joined = concatenate_datasets([Dataset.from_file(os.fspath(p)) for p in parts])
     joined = joined.cast_column("audio", _audio_feature())
-    tmp = target.with_name(target.name + PARTIAL)
-    shutil.rmtree(tmp, ignore_errors=True)
-    joined.save_to_disk(os.fspath(tmp))
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(tmp, target)
+    if target.parent.is_dir():
+        for stale in target.parent.iterdir():
+            if leftover_target(stale.name) == target.name:
+                shutil.rmtree(stale, ignore_errors=True)
+    with atomic_path(target) as tmp:
+        joined.save_to_disk(os.fspath(tmp))
 
 
 def row_sample(row: Dict[str, Any], color: str) -> Dict[str, Any]:
     """A row of the saved dataset (``Audio(decode=False)``, python format) as the SPEC §4
     sample dict of numpy arrays."""
-    from . import codec
-
     frames = int(row["frames"])
     if isinstance(row["video"], (bytes, bytearray)):
         video, _ = codec.read_segment_mp4(bytes(row["video"]), color, frames, name=row["id"])
@@ -124,3 +130,57 @@ def row_sample(row: Dict[str, Any], color: str) -> Dict[str, Any]:
     if "tokens" in row:
         sample["tokens"] = np.asarray(row["tokens"], dtype=np.int64)
     return sample
+
+
+class ArrowWriter(SessionWriter):
+    """The session's rows in ``hf/parts/<split>-<session>.arrow`` (Hugging Face ``datasets``
+    Arrow with :func:`features`), written under a temporary name and renamed when complete."""
+
+    def __init__(self, plan: ExportPlan, out: Path, session: str) -> None:
+        super().__init__(plan, out, session)
+        self.path = out / "hf" / "parts" / f"{plan.split}-{session}.arrow"
+        self.pending = PendingFile(self.path)
+        self.rows = PartWriter(self.pending.tmp, self.settings, plan.dataset)
+
+    def write(self, i: int, record: Record) -> Record:
+        sample = self.load(i)
+        # npy mode stores the frames array itself (no .npy bytes); else the encoded mp4
+        video = sample["video"].numpy() if self.settings.video == "npy" else self.mp4_bytes(sample)
+        audio = self.audio_bytes(sample)
+        self.rows.add(record, video, audio, sample.get("tokens"))
+        return dict(record, paths={"arrow": self.path.relative_to(self.out).as_posix()})
+
+    def close(self) -> None:
+        self.rows.close()
+        self.pending.commit()
+
+    def abort(self) -> None:
+        try:
+            self.rows.close()
+        finally:
+            self.pending.discard()
+
+
+class HfFormat(ExportFormat):
+    """One Arrow part per session, joined into ``hf/dataset`` by the merge."""
+
+    name = "hf"
+    raw_video = True
+    writer = ArrowWriter
+    session_pattern = r"hf/parts/{split}-{session}\.arrow"
+
+    def finalize(self, out: Path, split: str, records: List[Record]) -> None:
+        arrows = sorted({out / r["paths"]["arrow"] for r in records}, key=lambda p: p.name)
+        if arrows:
+            join_parts(arrows, out / "hf" / "dataset")
+
+    def read(self, out: Path, records: List[Record], color: str) -> Iterator[Sample]:
+        import datasets
+
+        table = datasets.load_from_disk(str(out / "hf" / "dataset")).cast_column("audio", datasets.Audio(decode=False))
+        ids = {r["id"] for r in records}
+        for row in table.filter(lambda batch: [i in ids for i in batch["id"]], batched=True):
+            yield row_sample(row, color)
+
+
+FORMAT = HfFormat()

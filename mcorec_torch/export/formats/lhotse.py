@@ -1,0 +1,60 @@
+"""The ``lhotse`` format: the ``mp4`` format's per-segment files plus the audio as ``<stem>.flac``
+(lossless: ``.wav``), and ``OUT/lhotse/{recordings,supervisions,cuts}.jsonl.gz`` over them."""
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any, Dict, List
+
+from ..._io import atomic_write_bytes
+from ...timeline import FPS, SAMPLE_RATE, frame_to_sample
+from .base import Record
+from .mp4 import FilesWriter, Mp4Format
+
+
+class AudioFilesWriter(FilesWriter):
+    """:class:`~.mp4.FilesWriter` with the audio in its own file."""
+
+    audio_file = True
+
+
+def _gz_jsonl(path: Path, entries: List[Dict[str, Any]]) -> None:
+    text = "".join(json.dumps(e, sort_keys=True) + "\n" for e in entries)
+    atomic_write_bytes(path, gzip.compress(text.encode("utf-8"), mtime=0))
+
+
+def _entries(out: Path, r: Record) -> Dict[str, Dict[str, Any]]:
+    """The recording, supervision and cut of one record (durations in seconds)."""
+    samples = frame_to_sample(r["frames"])
+    recording = {"id": r["id"], "sources": [{"type": "file", "channels": [0],
+                                             "source": str((out / r["paths"]["audio"]).resolve())}],
+                 "sampling_rate": SAMPLE_RATE, "num_samples": samples, "duration": samples / SAMPLE_RATE,
+                 "channel_ids": [0]}
+    custom = {"session": r["session"], "conversation": r["conversation"], "frame_start": r["frame_start"],
+              "frame_end": r["frame_end"], "cue_start": r["start"], "cue_end": r["end"],
+              "video": str((out / r["paths"]["video"]).resolve()), "padding": r["padding"]}
+    supervision = {"id": r["id"], "recording_id": r["id"], "start": 0.0, "duration": r["frames"] / FPS,
+                   "channel": 0, "text": r["text"], "speaker": f"{r['session']}/{r['speaker']}",
+                   "custom": custom}
+    cut = {"id": r["id"], "start": 0.0, "duration": r["frames"] / FPS, "channel": 0,
+           "supervisions": [supervision], "recording": recording, "custom": {"video": custom["video"]},
+           "type": "MonoCut"}
+    return {"recordings": recording, "supervisions": supervision, "cuts": cut}
+
+
+class LhotseFormat(Mp4Format):
+    """``lhotse/{recordings,supervisions,cuts}.jsonl.gz``: one recording per segment over its
+    exported audio file (absolute path), one supervision covering it, one ``MonoCut`` with the
+    mp4 path and the segment's frames in ``custom``."""
+
+    name = "lhotse"
+    writer = AudioFilesWriter
+
+    def finalize(self, out: Path, split: str, records: List[Record]) -> None:
+        entries = [_entries(out, r) for r in records]
+        for kind in ("recordings", "supervisions", "cuts"):
+            _gz_jsonl(out / "lhotse" / f"{kind}.jsonl.gz", [e[kind] for e in entries])
+
+
+FORMAT = LhotseFormat()
