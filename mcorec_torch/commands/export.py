@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import MCoRecDataError
 from ..export.formats import FORMATS, VIDEO_CHOICES
+from ..text.normalize import NORMALIZERS
 from ._options import add_dataset_options, dataset_kwargs
 
 
@@ -33,7 +34,7 @@ def add_parser(subparsers) -> None:
                         help="take the segment options, text and tokenizer from this experiment config")
     parser.add_argument("--tokenizer", default=None, metavar="MODEL", help="SentencePiece .model: token ids in the "
                                                                         "manifest, CSV, wds json and hf rows")
-    parser.add_argument("--normalizer", default="default", choices=("default", "train", "official", "none"),
+    parser.add_argument("--normalizer", default="default", choices=(*NORMALIZERS, "none"),
                         help="text normalization (SPEC §6; none keeps the cue text)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_dataset_options(parser)

@@ -27,6 +27,9 @@ def test_the_command_line_choices_come_from_the_registry():
     export = parser._subparsers._group_actions[0].choices["export"]
     choices = {action.dest: action.choices for action in export._actions if action.choices}
     assert tuple(choices["format"]) == FORMATS and tuple(choices["video"]) == VIDEO_CHOICES
+    from mcorec_torch.text.normalize import NORMALIZERS
+
+    assert tuple(choices["normalizer"]) == (*NORMALIZERS, "none")
 
 
 @pytest.mark.parametrize("kwargs,option,text", [
