@@ -401,7 +401,7 @@ def test_video_options_and_frame_end_override(tmp_path):
         check_audio(crop_dir / name, S.central_audio(spec, 30 * 640, 150 * 640))
 
 
-def test_write_session_validates_tracks(tmp_path):
+def test_write_synthetic_session_validates_tracks(tmp_path):
     spec = _tiny_spec()
     spec.speakers[0].tracks[0].num_frames = 500
     with pytest.raises(ValueError, match="outside"):
