@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable, Optional
 
+from ..checks import OptionError
 from ..config.schema import ConfigError
 from ..errors import MCoRecDataError
 
@@ -12,11 +13,12 @@ EXIT_BAD_INPUT = 2
 
 
 def bad_input_exit(exc: BaseException) -> Optional[int]:
-    """When ``exc`` is a :class:`~mcorec_torch.errors.MCoRecDataError` or a
-    :class:`~mcorec_torch.config.ConfigError`, print ``error: <message>`` (file, key or line,
+    """When ``exc`` is a :class:`~mcorec_torch.errors.MCoRecDataError`, a
+    :class:`~mcorec_torch.config.ConfigError` or an :class:`~mcorec_torch.checks.OptionError` (a
+    value the user gave that is not allowed), print ``error: <message>`` (file, key or line,
     what is wrong) to stderr without a traceback and return :data:`EXIT_BAD_INPUT`; else
     ``None`` (the caller re-raises it)."""
-    if not isinstance(exc, (MCoRecDataError, ConfigError)):
+    if not isinstance(exc, (MCoRecDataError, ConfigError, OptionError)):
         return None
     print(f"error: {exc}", file=sys.stderr)
     return EXIT_BAD_INPUT

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
-from ..errors import MCoRecDataError
 from ..export.formats import FORMATS, VIDEO_CHOICES
 from ..text.normalize import NORMALIZERS
 from ._options import add_dataset_options, dataset_kwargs
@@ -58,19 +56,14 @@ def _dataset(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..config import ConfigError
     from ..export import ExportSettings, export_split, format_verify_report, parse_shard, verify_export
 
-    try:
-        settings = ExportSettings(format=args.format, lossless=args.lossless, video=args.video,
-                                  shard_size=args.shard_size)
-        shard = parse_shard(args.shard)
-        dataset, split = _dataset(args)
-        result = export_split(dataset, split, args.out, settings, workers=args.workers, shard=shard,
-                              progress=not args.no_progress)
-    except (MCoRecDataError, ConfigError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    settings = ExportSettings(format=args.format, lossless=args.lossless, video=args.video,
+                              shard_size=args.shard_size)
+    shard = parse_shard(args.shard)
+    dataset, split = _dataset(args)
+    result = export_split(dataset, split, args.out, settings, workers=args.workers, shard=shard,
+                          progress=not args.no_progress)
     print(result.summary())
     if not result.merged:
         print(f"shard {shard[0]}/{shard[1]} done; when every shard is, run: mcorec-torch export-merge {args.out}")

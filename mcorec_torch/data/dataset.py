@@ -100,7 +100,7 @@ class MCoRecDataset(Dataset):
         self._select_nonempty_texts()
         if not self.labelled:
             warn_dropped_chunks(self.index.report, self.options)
-        self.reader = SegmentReader(self.index, self.color, self.cache_dir / "audio",
+        self.reader = SegmentReader(self.index, self.cache_dir / "audio",
                                     FrameCache(self.cache_dir / "frames") if self.options.frame_cache else None)
         self._skipped = SkipCounts(len(self))  # shared memory: DataLoader workers' skips count too
         if hasattr(transform, "bind"):  # e.g. InterferingSpeech draws other segments of this dataset

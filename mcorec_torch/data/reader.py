@@ -9,6 +9,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
+from ..corpus.layout import CROP_SIZES
 from ..errors import MCoRecDataError, PathLike
 from ..index.segment_index import SegmentIndex
 from ..media.color import channels_of
@@ -50,9 +51,9 @@ class VideoPlan:
 
 
 @dataclass(frozen=True)
-class AudioSource:
+class AudioPlan:
     """Where the audio of one index row is read from, and its timing (SPEC §2, §4); decided by
-    :func:`audio_source` alone, for the reader and every exporter.
+    :meth:`SegmentReader.audio_plan` alone, for the reader and every exporter.
 
     ``kind``: ``"ego"`` (the speaker's lapel mic: the audio of ``ego_video.mp4``), ``"central"``
     (``central_video.mp4``) or ``"crops"`` (no central audio: the central crop tracks' own audio).
@@ -71,38 +72,23 @@ class AudioSource:
     tracks: Tuple[int, ...] = ()
 
 
-def audio_source(index: SegmentIndex, row: int) -> AudioSource:
-    """Where index row ``row``'s audio comes from under ``index.options.audio``: the speaker's
-    ego recording for ``"ego"``, else ``central_video.mp4``, else the session's central crop
-    tracks (see :class:`AudioSource`)."""
-    speaker = index.speakers[int(index.speaker[row])]
-    session = index.sessions[speaker.session]
-    start, stop = frame_to_sample(int(index.frame_start[row])), frame_to_sample(int(index.frame_end[row]))
-    if index.options.audio == "ego":
-        return AudioSource("ego", start, stop, speaker.ego_audio_path, speaker.ego_audio_samples,
-                           speaker.ego_audio_offset)
-    if session.central_audio_path:
-        return AudioSource("central", start, stop, session.central_audio_path, session.central_audio_samples)
-    own = int(index.speaker[row])
-    tracks = tuple(sorted(session.audio_tracks, key=lambda t: index.tracks[t].owner != own))
-    return AudioSource("crops", start, stop, tracks=tracks)
-
-
 class SegmentReader:
     """Reads the media of :class:`~mcorec_torch.index.SegmentIndex` rows.
 
-    ``color``: ``"rgb"`` (C=3) or ``"gray"`` (C=1, SPEC §8 luma); ``audio_cache_dir``: where
+    The options come one way, from ``index.options`` (:attr:`options`): ``color`` (``"rgb"``, C=3,
+    or ``"gray"``, C=1, SPEC §8 luma) and ``audio`` (which recording). ``audio_cache_dir``: where
     decoded audio tracks are cached as ``.npy`` (``None``: not cached on disk). Media files
     are opened lazily in each process and at most 64 are kept open (see
     :class:`~mcorec_torch.media.MediaPool`); the reader can be pickled into DataLoader
     workers (fork or spawn).
     """
 
-    def __init__(self, index: SegmentIndex, color: str = "rgb", audio_cache_dir: Optional[PathLike] = None,
+    def __init__(self, index: SegmentIndex, audio_cache_dir: Optional[PathLike] = None,
                  frame_cache: Optional[FrameCache] = None) -> None:
-        channels_of(color)  # an unknown color fails here, not at the first read
         self.index = index
-        self.color = color
+        #: The options the index was built for (:attr:`SegmentIndex.options`).
+        self.options = index.options
+        self.color = index.options.color
         #: Whole decoded tracks on disk (``None``: decode every segment from the file).
         self.frame_cache = frame_cache
         self.pool = MediaPool(Path(audio_cache_dir) if audio_cache_dir is not None else None)
@@ -120,7 +106,7 @@ class SegmentReader:
         else:
             speaker = index.speakers[int(index.speaker[row])]
             ref = index.tracks[speaker.tracks[0]] if speaker.tracks else None
-            height, width = (ref.height, ref.width) if ref is not None else (96, 96)
+            height, width = (ref.height, ref.width) if ref is not None else CROP_SIZES[self.options.crops]
         mask = np.zeros(count, dtype=bool)
         planned: List[VideoPiece] = []
         for track_id, offset, track_frame, length in pieces:
@@ -151,12 +137,29 @@ class SegmentReader:
         video[~plan.mask] = 0  # padding: frames no track covers
         return video, plan.mask
 
+    def audio_plan(self, row: int) -> AudioPlan:
+        """Where index row ``row``'s audio comes from under the ``audio`` option: the speaker's
+        ego recording for ``"ego"``, else ``central_video.mp4``, else the session's central crop
+        tracks (see :class:`AudioPlan`); nothing is decoded."""
+        index = self.index
+        speaker = index.speakers[int(index.speaker[row])]
+        session = index.sessions[speaker.session]
+        start, stop = frame_to_sample(int(index.frame_start[row])), frame_to_sample(int(index.frame_end[row]))
+        if self.options.audio == "ego":
+            return AudioPlan("ego", start, stop, speaker.ego_audio_path, speaker.ego_audio_samples,
+                             speaker.ego_audio_offset)
+        if session.central_audio_path:
+            return AudioPlan("central", start, stop, session.central_audio_path, session.central_audio_samples)
+        own = int(index.speaker[row])
+        tracks = tuple(sorted(session.audio_tracks, key=lambda t: index.tracks[t].owner != own))
+        return AudioPlan("crops", start, stop, tracks=tracks)
+
     def audio(self, row: int) -> np.ndarray:
         """Audio of index row ``row``: float32 ``[640 * T]`` at 16 kHz on the central timeline,
-        from the source :func:`audio_source` decides (SPEC §2, §4): the lapel mic for
+        from the source :meth:`audio_plan` decides (SPEC §2, §4): the lapel mic for
         ``audio="ego"`` (zero where the phone was not recording), else ``central_video.mp4``,
         else the central crops' own tracks (the speaker's first)."""
-        source = audio_source(self.index, row)
+        source = self.audio_plan(row)
         if source.kind != "crops":
             signal = self.pool.audio(source.path, source.samples)
             return slice_padded(signal, source.start - source.offset, source.stop - source.offset)

@@ -322,7 +322,9 @@ def build_index(roots: Sequence[PathLike], options: DatasetOptions, cache_dir: O
     cache_file = cache / f"index-{_fingerprint(root_paths, options)}.npz"
     if use_cache and cache_file.is_file():
         try:
-            return SegmentIndex.load(cache_file)
+            index = SegmentIndex.load(cache_file)
+            index.options = options  # same segment options (the cache key), the caller's others
+            return index
         except (OSError, ValueError, KeyError, TypeError):
             pass  # unreadable or from another layout: rebuild
     headers = HeaderCache(cache / "headers.json")

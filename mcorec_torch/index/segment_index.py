@@ -68,8 +68,10 @@ class SegmentIndex:
 
     def __init__(self, options: DatasetOptions, sessions: List[SessionEntry], speakers: List[SpeakerEntry],
                  tracks: List[Track], arrays: Dict[str, np.ndarray], report: IndexReport) -> None:
-        #: The options that built it: those that decide segments (others at their defaults).
-        self.options = DatasetOptions(**options.segment_options())
+        #: The options it was built (or read back from the cache) for. Only the segment options
+        #: (:meth:`DatasetOptions.segment_options`) decide its rows and are saved with it; the
+        #: readers of its rows take the others (``color``, ...) from here too.
+        self.options = options
         self.sessions = sessions
         self.speakers = speakers
         self.tracks = tracks

@@ -71,3 +71,17 @@ def test_the_parser_of_every_command_starts_without_torch():
             "print('torch' in sys.modules, 'sentencepiece' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False False"
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--shard", "3/2"], "shard must be i/n with 0 <= i < n"),
+    (["--shard-size", "lots"], "shard_size must be"),
+])
+def test_export_bad_input_exits_2_like_every_command(dev_split, tmp_path, capsys, arguments, message):
+    """SPEC §9: bad input at the command line is `error: <message>` and exit 2 (export said 1)."""
+    root, _ = dev_split
+    code = main(["export", str(root), str(tmp_path / "out"), "--format", "mp4", "--cache-dir", str(tmp_path),
+                 *arguments])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("error: ") and message in err and "Traceback" not in err

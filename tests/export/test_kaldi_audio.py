@@ -1,11 +1,10 @@
-"""One audio-source decision (``data.reader.audio_source``) for the reader and the Kaldi export:
+"""One audio-source decision (``SegmentReader.audio_plan``) for the reader and the Kaldi export:
 the cut a Kaldi record names, taken from the file it names, is the dataset's audio; without a
 central video the export refuses, as the reader falls back to the crops."""
 import numpy as np
 import pytest
 
 from mcorec_torch import MCoRecDataset, synthetic
-from mcorec_torch.data.reader import audio_source
 from mcorec_torch.errors import MCoRecDataError
 from mcorec_torch.export import ExportSettings, export_split, read_manifest
 from mcorec_torch.media.audio import slice_padded
@@ -28,7 +27,7 @@ def test_kaldi_cut_of_the_named_recording_is_the_dataset_audio(train, tmp_path, 
     assert len(records) == len(dataset) > 0
     for record in records[::3]:
         i = by_id[record["id"]]
-        source = audio_source(dataset.index, dataset.index_row(i))
+        source = dataset.reader.audio_plan(dataset.index_row(i))
         paths = record["paths"]
         assert source.kind == kind and paths["recording"] == source.path
         assert paths["recording_id"].endswith("-ego") == (kind == "ego")
@@ -41,7 +40,7 @@ def test_without_central_video_the_reader_uses_the_crops_and_kaldi_refuses(tmp_p
     root = tmp_path / "dev"
     synthetic.make_split(root, "dev", num_sessions=1, seed=3, num_frames=400, central_video=False)
     dataset = MCoRecDataset(root, cache_dir=tmp_path / "cache", color="gray")
-    source = audio_source(dataset.index, dataset.index_row(0))
+    source = dataset.reader.audio_plan(dataset.index_row(0))
     speaker = int(dataset.index.speaker[dataset.index_row(0)])
     assert source.kind == "crops" and source.path == "" and source.tracks
     assert dataset.index.tracks[source.tracks[0]].owner == speaker  # the speaker's own crop first

@@ -1,6 +1,6 @@
 """The ``kaldi`` format: an ESPnet/Kaldi data directory ``OUT/kaldi`` over the source
 recordings. No media is written: each record names the recording its audio is cut from (the
-source :func:`~mcorec_torch.data.reader.audio_source` decides, as for the dataset) with the cut in
+source :meth:`~mcorec_torch.data.reader.SegmentReader.audio_plan` decides, as for the dataset) with the cut in
 seconds of that file, and the crop tracks of its frames."""
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any, Dict, Iterator, List, Tuple
 
 from ..._io import atomic_write_text
 from ...corpus.layout import CENTRAL_VIDEO_FILE
-from ...data.reader import audio_source
 from ...errors import MCoRecDataError
 from ...timeline import SAMPLE_RATE, frame_to_sample
 from ..compare import segment_numbers
@@ -25,7 +24,7 @@ class KaldiWriter(SessionWriter):
         row = dataset.index_row(i)
         speaker = index.speakers[int(index.speaker[row])]
         session = index.sessions[speaker.session]
-        source = audio_source(index, row)
+        source = dataset.reader.audio_plan(row)
         if source.kind == "ego":
             rec_id = f"{session.name}-{speaker.name}-ego"
         elif source.kind == "central":
