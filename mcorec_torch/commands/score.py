@@ -10,12 +10,13 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "score", help="official WER, conversation F1 and joint error of a split's hypotheses",
         description="Score SESSION/<hyp-dir-name>/spk_N.vtt and speaker_to_cluster.json of every "
-                    "session against SESSION/<label-dir-name>/ as the official MCoRec script does.")
+                    "session against SESSION/<label-dir>/ as the official MCoRec script does.")
     parser.add_argument("split_dir", metavar="SPLIT_DIR", help="split directory holding session folders")
     parser.add_argument("--hyp-dir-name", default=DEFAULT_HYPOTHESIS_DIR,
                         help=f"hypothesis folder in each session (default: {DEFAULT_HYPOTHESIS_DIR})")
-    parser.add_argument("--label-dir-name", default=DEFAULT_LABEL_DIR,
-                        help=f"reference folder in each session (default: {DEFAULT_LABEL_DIR})")
+    parser.add_argument("--label-dir", "--label-dir-name", dest="label_dir_name", default=DEFAULT_LABEL_DIR,
+                        help=f"reference folder in each session, the label_dir option (default: {DEFAULT_LABEL_DIR}; "
+                             "--label-dir-name, the official script's name, works too)")
     parser.add_argument("--json", metavar="FILE", default=None, help="also write per-session figures and averages here")
     parser.add_argument("--per-speaker", action="store_true", help="print a row per speaker too")
     parser.set_defaults(func=run)

@@ -227,3 +227,15 @@ def test_cli_run_and_json(tmp_path, capsys):
         score_command.run(missing)
     assert main(["score", str(root), "--hyp-dir-name", "nope"]) == 2  # SPEC §9: message, no traceback, exit 2
     assert "hypothesis file(s) missing" in capsys.readouterr().err
+
+
+def test_score_takes_the_label_dir_flag_of_the_option_and_the_official_name(tmp_path, capsys):
+    """`--label-dir` is the flag of the label_dir option (as in index, check, tokenizer);
+    `--label-dir-name`, the official script's spelling, stays an alias."""
+    root = build_split(tmp_path / "dev")
+    for session in root.iterdir():
+        (session / "labels").rename(session / "refs")
+    assert main(["score", str(root), "--label-dir", "refs"]) == 0
+    assert "Average Conversation Clustering F1 score: 0.2" in capsys.readouterr().out
+    assert main(["score", str(root), "--label-dir-name", "refs"]) == 0
+    assert main(["score", str(root)]) == 2  # no labels/ folder any more
