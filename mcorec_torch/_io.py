@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import threading
 from pathlib import Path
 from typing import Any, Iterator, Optional, Tuple
 
@@ -39,15 +40,16 @@ def read_json(path: PathLike) -> Any:
 
 def temporary_name(path: PathLike) -> Path:
     """The temporary name :func:`atomic_path` writes ``path`` under before the rename: a hidden
-    sibling holding this process's id (so two processes never share one)."""
+    sibling holding this process's id and this thread's (so two writers never share one)."""
     path = Path(path)
-    return path.with_name(f".{path.name}.tmp{os.getpid()}")
+    return path.with_name(f".{path.name}.tmp{os.getpid()}-{threading.get_native_id()}")
 
 
 def temporary_target(name: str) -> Optional[str]:
     """The file name a :func:`temporary_name` (of any process) stands for, or ``None`` when
-    ``name`` is not one: ``".b.mp4.tmp4242"`` -> ``"b.mp4"`` (to find what a killed process left)."""
-    match = re.fullmatch(r"\.(.+)\.tmp\d+", name)
+    ``name`` is not one: ``".b.mp4.tmp4242-4243"`` -> ``"b.mp4"`` (to find what a killed process
+    left; names without the thread part, of earlier versions, too)."""
+    match = re.fullmatch(r"\.(.+)\.tmp\d+(?:-\d+)?", name)
     return match.group(1) if match else None
 
 

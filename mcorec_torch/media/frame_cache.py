@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections import OrderedDict
 from pathlib import Path
 from typing import Iterable, Optional, Tuple
@@ -138,15 +137,10 @@ class FrameCache:
         reader = VideoReader(path)
         try:
             shape = (int(count), channels_of(color), reader.height, reader.width)
-            try:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                handle, tmp_name = tempfile.mkstemp(dir=self.folder, prefix=f".{cached.name}.", suffix=".tmp")
-                os.close(handle)
-            except OSError:
+            if not _writable(cached):
                 out = np.empty(shape, dtype=np.uint8)
                 return out[: _decode_into(reader, out, color)]
-            tmp = Path(tmp_name)
-            try:
+            with _io.atomic_path(cached) as tmp:
                 out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
                 filled = _decode_into(reader, out, color)
                 out.flush()
@@ -155,16 +149,25 @@ class FrameCache:
                     kept = np.load(tmp, mmap_mode="r")[:filled].copy()
                     with open(tmp, "wb") as handle_out:
                         np.save(handle_out, kept)
-                os.replace(tmp, cached)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
         finally:
             reader.close()
         for stale in self.folder.glob(f"{self._source_prefix(path, color)}-*.npy"):
             if stale != cached:
                 stale.unlink(missing_ok=True)
         return np.load(cached, mmap_mode="r")
+
+
+def _writable(entry: Path) -> bool:
+    """Whether ``entry`` can be written (its folder created if missing): a file is created at its
+    temporary name and removed again (a read-only cache location only costs speed)."""
+    probe = _io.temporary_name(entry)
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        probe.touch()
+        probe.unlink()
+    except OSError:
+        return False
+    return True
 
 
 def _decode_into(reader: VideoReader, out: np.ndarray, color: str) -> int:

@@ -116,3 +116,20 @@ def test_cache_command_builds_every_entry_once(dev_split, tmp_path, capsys):
     second = capsys.readouterr().out
     assert f"{len(tracks)} already cached" in second and "built 0 entries" in second
     assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "frames").glob("*.npy")} == stamps
+
+
+def test_an_unwritable_cache_location_serves_decoded_frames_and_leaves_nothing(dev_split, tmp_path):
+    """A cache folder that cannot be created (here: under a regular file) only costs speed: the
+    frames come decoded from memory, equal to the reader's, and no temporary file is left."""
+    root, _ = dev_split
+    path = str(next(root.glob("session_00/speakers/spk_0/central_crops/track_00_lip.av.mp4")))
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    frames = FrameCache(blocker / "frames").frames(path, "gray")
+    reader = VideoReader(path)
+    np.testing.assert_array_equal(frames, reader.read(0, len(frames), "gray"))
+    reader.close()
+    assert not isinstance(frames, np.memmap) and sorted(p.name for p in tmp_path.iterdir()) == ["not-a-folder"]
+    cache = FrameCache(tmp_path / "ok")
+    cache.frames(path, "gray")
+    assert [p.name for p in (tmp_path / "ok").iterdir() if p.name.startswith(".")] == []  # no temporaries left
