@@ -18,7 +18,7 @@ from typing import Any, Dict, List
 import numpy as np
 
 from ..synthetic import CueSpec, SessionSpec, plan_session, write_synthetic_session
-from ..timeline import MS_PER_FRAME
+from ..timeline import FPS, MS_PER_FRAME
 
 __all__ = ["SplitShape", "FULL_SHAPE", "QUICK_SHAPE", "long_cues", "ensure_split"]
 
@@ -41,7 +41,7 @@ class SplitShape:
         return f"s{self.sessions}-f{self.num_frames}-k{self.speakers}-c{self.cue_min_ms}-{self.cue_max_ms}"
 
     def describe(self) -> str:
-        return (f"{self.sessions} session(s) x {self.num_frames} frames ({self.num_frames / 25 / 60:.1f} min), "
+        return (f"{self.sessions} session(s) x {self.num_frames} frames ({self.num_frames / FPS / 60:.1f} min), "
                 f"{self.speakers} speaker(s), 96x96 lip + 224x224 face, x264 defaults (keyint 250, B-frames), "
                 f"cues {self.cue_min_ms / 1000:g}-{self.cue_max_ms / 1000:g} s")
 
