@@ -21,24 +21,6 @@ __all__ = ["ConfigError", "DataConfig", "DatasetConfig", "TokenizerTraining", "T
            "DecodeConfig", "ModelConfig", "TrainConfig", "ExperimentConfig", "make_dataset_config"]
 
 
-#: Exit status of a command-line run that bad input ended (SPEC §9): a data or config error.
-EXIT_BAD_INPUT = 2
-
-
-def bad_input_exit(exc: BaseException) -> Optional[int]:
-    """For a command line: when ``exc`` is a :class:`~mcorec_torch.errors.MCoRecDataError` or a
-    :class:`ConfigError`, print ``error: <message>`` (file, key or line, what is wrong) to
-    stderr without a traceback and return :data:`EXIT_BAD_INPUT`; else ``None`` (re-raise it)."""
-    import sys
-
-    from ..errors import MCoRecDataError
-
-    if not isinstance(exc, (MCoRecDataError, ConfigError)):
-        return None
-    print(f"error: {exc}", file=sys.stderr)
-    return EXIT_BAD_INPUT
-
-
 class ConfigError(ValueError):
     """A config file that is not what :class:`ExperimentConfig` describes; names file and key."""
 
