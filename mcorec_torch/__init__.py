@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from .checks import OptionError
 from .errors import MCoRecDataError
 from .timeline import FPS, SAMPLE_RATE, SAMPLES_PER_FRAME
 
@@ -26,7 +27,7 @@ _PUBLIC = {
 }
 
 __all__ = ["MCoRecDataset", "collate", "Collator", "BucketBatchSampler", "SegmentReader", "DatasetOptions",
-           "MCoRecDataError", "FPS", "SAMPLE_RATE", "SAMPLES_PER_FRAME", "Tokenizer"]
+           "MCoRecDataError", "OptionError", "FPS", "SAMPLE_RATE", "SAMPLES_PER_FRAME", "Tokenizer"]
 
 
 def __getattr__(name: str) -> Any:
