@@ -311,3 +311,17 @@ def test_split_dataset_options_applies_overrides():
     train, valid = split_dataset_options(config, "train"), split_dataset_options(config, "valid")
     assert (train.crops, train.color, train.min_duration) == ("face", "gray", 0.3)
     assert (valid.crops, valid.color) == ("face", "rgb")
+
+
+@pytest.mark.parametrize("data,key,fragment", [
+    # NaN and infinity were accepted for these options (YAML writes them .nan / .inf)
+    ({**minimal(), "dataset": {"merge_gap": float("nan")}}, "dataset.merge_gap", "merge_gap must be a finite number"),
+    ({**minimal(), "dataset": {"chunk_size": float("inf")}}, "dataset.chunk_size", "chunk_size must be a finite number"),
+    ({"splits": {"train": {"roots": ["d"], "dataset": {"max_duration": float("nan")}}}},
+     "splits.train.dataset.max_duration", "max_duration must be a finite number"),
+    # a rule across options names the option the error carries, not a prefix guessed from the text
+    ({**minimal(), "dataset": {"segments": "asd", "view": "ego", "crops": "face"}}, "dataset.view",
+     "segments='asd' reads the central view"),
+])
+def test_option_errors_name_the_key_the_error_carries(tmp_path, data, key, fragment):
+    assert_config_error(tmp_path, data, key, fragment)
