@@ -14,6 +14,7 @@ ROW_KINDS = {"limit": 4, "dataset": 4, "baseline": 4, "frame_cache": 4, "dataloa
 FIGURES = ("frames_per_s", "segments_per_s", "cpu_s_per_1000_frames", "wall_s", "cpu_s", "frames", "segments")
 
 
+@pytest.mark.slow  # DataLoader rows with 1, 2 and 3 worker processes
 def test_quick_bench_json_holds_every_row(tmp_path, capsys):
     out = tmp_path / "bench.json"
     assert main(["bench", "--quick", "--out", str(tmp_path / "work"), "--workers", "3", "--json", str(out)]) == 0

@@ -106,6 +106,7 @@ def test_seed_is_stable_and_distinct():
     assert torch.equal(torch.rand(5, generator=a), torch.rand(5, generator=b))
 
 
+@pytest.mark.slow  # starts a Python process
 def test_same_seed_same_output_in_another_process():
     compose = Compose([RandomCrop(88), HorizontalFlip(), VideoTimeMask(), Normalize(), AudioTimeMask(),
                        AddNoise(), LogFbank()], seed=11)
