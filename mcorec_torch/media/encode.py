@@ -94,7 +94,7 @@ def write_mp4(path: PathLike, frames: Iterable[np.ndarray], fps: Union[int, frac
             raise ValueError(f"audio must be shaped [samples] or [1 or 2 channels, samples], "
                              f"got {tuple(audio.shape)}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    container = av.open(os.fspath(path), mode="w")
+    container = av.open(os.fspath(path), mode="w", format="mp4")  # whatever the name (a temporary one)
     try:
         vstream = container.add_stream("libx264", rate=fps)
         vstream.width, vstream.height, vstream.pix_fmt = width, height, pixel_format

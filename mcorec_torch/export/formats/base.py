@@ -9,7 +9,7 @@ import contextlib
 import os
 import re
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple, Type
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type
 
 from ..._io import atomic_path, temporary_target
 from .. import codec
@@ -41,12 +41,17 @@ def _fail_point() -> None:
         os._exit(FAIL_EXIT)
 
 
-def commit_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` under a temporary name and rename it (readers and resumed runs
-    see the whole file or none); the temporary file is removed when writing fails."""
+def commit_file(path: Path, write: Callable[[Path], Any]) -> None:
+    """``write(temporary path)`` and rename the file to ``path`` (readers and resumed runs see the
+    whole file or none); the temporary file is removed when writing fails."""
     with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
+        write(tmp)
         _fail_point()
+
+
+def commit_bytes(path: Path, data: bytes) -> None:
+    """:func:`commit_file` of ``data``."""
+    commit_file(path, lambda tmp: tmp.write_bytes(data))
 
 
 class PendingFile:

@@ -11,7 +11,7 @@ from ...errors import MCoRecDataError, PathLike
 from ...timeline import frame_to_sample
 from .. import codec
 from ..read import to_sample
-from .base import ExportFormat, Record, Sample, SessionWriter, commit_bytes
+from .base import ExportFormat, Record, Sample, SessionWriter, commit_bytes, commit_file
 
 
 class FilesWriter(SessionWriter):
@@ -31,7 +31,8 @@ class FilesWriter(SessionWriter):
             self.reused += 1
             return record
         sample = self.load(i)
-        commit_bytes(self.out / paths["video"], self.mp4_bytes(sample))
+        commit_file(self.out / paths["video"], lambda tmp: codec.write_segment_mp4(
+            tmp, sample["video"].numpy(), sample["audio"].numpy(), self.settings.lossless))
         if "audio" in paths:
             commit_bytes(self.out / paths["audio"], self.audio_bytes(sample))
         commit_bytes(self.out / paths["text"], (record["text"] + "\n").encode("utf-8"))
