@@ -9,7 +9,7 @@ import re
 import shutil
 import threading
 from pathlib import Path
-from typing import Any, Iterator, Optional, Tuple
+from typing import Any, Iterable, Iterator, Optional, Tuple
 
 from .errors import MCoRecDataError, PathLike
 
@@ -93,6 +93,11 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
 def atomic_write_text(path: PathLike, text: str, encoding: str = "utf-8") -> Path:
     """:func:`atomic_write_bytes` of ``text`` encoded as ``encoding``."""
     return atomic_write_bytes(path, text.encode(encoding))
+
+
+def jsonl_text(entries: Iterable[Any]) -> str:
+    """``entries`` as JSON lines: one object a line (keys sorted), each ending in a newline."""
+    return "".join(json.dumps(entry, sort_keys=True) + "\n" for entry in entries)
 
 
 def file_stamp(path: PathLike) -> Tuple[int, int]:

@@ -6,7 +6,8 @@ import argparse
 from typing import Optional, Sequence
 
 from ..corpus.layout import DEFAULT_HYPOTHESIS_DIR
-from ..index.options import DEFAULT_CHUNK_SIZE, SEGMENT_SOURCES
+from ..index.asd_chunks import DEFAULT_CHUNK_SIZE
+from ..index.options import SEGMENT_SOURCES
 
 #: ``--segments`` choices: every segment source but the labelled cues (chunks need no labels).
 CHUNK_SOURCES = tuple(source for source in SEGMENT_SOURCES if source != "labels")

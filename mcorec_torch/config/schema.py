@@ -12,7 +12,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Dict, List, Optional
 
-from ..index.options import DEFAULT_CHUNK_SIZE, DatasetOptions
+from ..index.asd_chunks import DEFAULT_CHUNK_SIZE
+from ..index.options import DatasetOptions
 from ..text.normalize import NORMALIZERS
 from ..text.tokenizer import MODEL_TYPES
 

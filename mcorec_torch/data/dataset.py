@@ -10,14 +10,15 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..errors import MCoRecDataError, PathLike
-from ..index.build import build_index, default_cache_dir
 from ..corpus.layout import DEFAULT_LABEL_DIR, Crop, View
-from ..index.options import (DEFAULT_CHUNK_SIZE, AudioSource, DatasetOptions, MissingVideo, OnError, SegmentSource,
-                             option_fields, options_table)
-from ..media.color import Color
+from ..errors import MCoRecDataError, PathLike
+from ..index.asd_chunks import DEFAULT_CHUNK_SIZE
+from ..index.build import build_index, default_cache_dir
+from ..index.options import (AudioSource, DatasetOptions, MissingVideo, OnError, SegmentSource, option_fields,
+                             options_table)
 from ..index.report import SKIPPED, IndexReport
 from ..index.segment_index import SegmentIndex
+from ..media.color import Color
 from ..media.frame_cache import FrameCache
 from ..text.normalize import NormalizerSpec, get_normalizer
 from .chunk_samples import chunk_track, warn_dropped_chunks
@@ -100,8 +101,8 @@ class MCoRecDataset(Dataset):
         self._select_nonempty_texts()
         if not self.labelled:
             warn_dropped_chunks(self.index.report, self.options)
-        self.reader = SegmentReader(self.index, self.cache_dir / "audio",
-                                    FrameCache(self.cache_dir / "frames") if self.options.frame_cache else None)
+        self.reader = SegmentReader(self.index, audio_cache_dir=self.cache_dir / "audio",
+                                    frame_cache=FrameCache(self.cache_dir / "frames") if self.options.frame_cache else None)
         self._skipped = SkipCounts(len(self))  # shared memory: DataLoader workers' skips count too
         if hasattr(transform, "bind"):  # e.g. InterferingSpeech draws other segments of this dataset
             transform.bind(self)

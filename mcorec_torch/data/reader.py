@@ -83,7 +83,7 @@ class SegmentReader:
     workers (fork or spawn).
     """
 
-    def __init__(self, index: SegmentIndex, audio_cache_dir: Optional[PathLike] = None,
+    def __init__(self, index: SegmentIndex, *, audio_cache_dir: Optional[PathLike] = None,
                  frame_cache: Optional[FrameCache] = None) -> None:
         self.index = index
         #: The options the index was built for (:attr:`SegmentIndex.options`).

@@ -116,12 +116,14 @@ class BucketBatchSampler(Sampler[List[int]]):
             raise ValueError(f"lengths must be one-dimensional, got shape {lengths.shape}")
         if lengths.size and (not np.issubdtype(lengths.dtype, np.integer) or lengths.min() < 0):
             raise ValueError("lengths must be non-negative integers (frames per segment)")
-        max_frames = check_int("max_frames", max_frames, minimum=1)
-        max_batch_size = check_int("max_batch_size", max_batch_size, minimum=1, optional=True)
-        seed = check_int("seed", seed, minimum=0)
-        num_buckets = check_int("num_buckets", num_buckets, minimum=1)
-        locality = check_int("locality", locality, minimum=1)
-        if int(locality) > 1 and (tracks is None or starts is None
+        # int() first, as before the checks existed: 3000.0 and "64" are still taken
+        max_frames = check_int("max_frames", int(max_frames), minimum=1)
+        max_batch_size = check_int("max_batch_size", None if max_batch_size is None else int(max_batch_size),
+                                   minimum=1, optional=True)
+        seed = check_int("seed", int(seed), minimum=0)
+        num_buckets = check_int("num_buckets", int(num_buckets), minimum=1)
+        locality = check_int("locality", int(locality), minimum=1)
+        if locality > 1 and (tracks is None or starts is None
                                   or len(tracks) != lengths.size or len(starts) != lengths.size):
             raise ValueError("locality > 1 needs tracks and starts, one per segment (e.g. "
                              "dataset.segment_speaker and dataset.segment_frame_start)")
@@ -131,15 +133,13 @@ class BucketBatchSampler(Sampler[List[int]]):
                              f"got num_replicas={num_replicas}, rank={rank}")
         # a zero-length segment still takes a slot in a batch
         self.lengths = np.maximum(lengths.astype(np.int64), 1)
-        self.max_frames = int(max_frames)
-        self.max_batch_size = int(max_batch_size) if max_batch_size is not None else None
+        self.max_frames, self.max_batch_size = max_frames, max_batch_size
         self.shuffle = bool(shuffle)
-        self.seed = int(seed)
+        self.seed = seed
         self.drop_last = bool(drop_last)
         self.num_replicas = num_replicas
         self.rank = rank
-        self.num_buckets = int(num_buckets)
-        self.locality = int(locality)
+        self.num_buckets, self.locality = num_buckets, locality
         self._runs = _runs(np.asarray(tracks), np.asarray(starts), self.locality) if self.locality > 1 else None
         self.epoch = 0
         self._start = 0      # batches of this epoch the next __iter__ skips (after a resume)
@@ -198,7 +198,7 @@ class BucketBatchSampler(Sampler[List[int]]):
     def set_epoch(self, epoch: int) -> None:
         """Use the order of ``epoch``. Setting the epoch a loaded state is in keeps its resume
         position; any other epoch starts from its first batch."""
-        epoch = check_int("epoch", int(epoch), minimum=0)
+        epoch = check_int("epoch", int(epoch), minimum=0)  # int() as before: 2.0 is epoch 2
         if epoch != self.epoch:
             self.epoch = epoch
             self._start = 0

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
-from .._io import atomic_write_text
+from .._io import atomic_write_text, jsonl_text
 from ..errors import MCoRecDataError, PathLike
 from .formats import get_format
 from .plan import read_fingerprint
@@ -16,10 +16,6 @@ from .writers import part_path, read_part
 
 MANIFEST = "manifest.jsonl"
 SKIPPED = "skipped.jsonl"
-
-
-def _lines(entries: List[Dict[str, Any]]) -> str:
-    return "".join(json.dumps(e, sort_keys=True) + "\n" for e in entries)
 
 
 def merge_export(out: PathLike) -> Tuple[int, int]:
@@ -42,8 +38,8 @@ def merge_export(out: PathLike) -> Tuple[int, int]:
         records += done
         skipped += failed
     get_format(fingerprint["settings"]["format"]).finalize(out, split, records)
-    atomic_write_text(out / SKIPPED, _lines(skipped))
-    atomic_write_text(out / MANIFEST, _lines(records))  # last: its presence means the export is complete
+    atomic_write_text(out / SKIPPED, jsonl_text(skipped))
+    atomic_write_text(out / MANIFEST, jsonl_text(records))  # last: its presence means the export is complete
     return len(records), len(skipped)
 
 

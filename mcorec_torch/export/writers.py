@@ -42,9 +42,10 @@ def remove_partials(out: Path, plan: ExportPlan) -> int:
     start with one of ``plan``'s); returns how many."""
     removed = 0
     patterns = [_session_patterns(plan.split, s) for s in plan.sessions]
-    for path in sorted(out.rglob("*")):
+    leftovers = sorted(path for path in out.rglob("*") if leftover_target(path.name) is not None)
+    for path in leftovers:
         target = leftover_target(path.name)
-        if target is None or (not path.exists() and not path.is_symlink()):
+        if not path.exists() and not path.is_symlink():
             continue  # a complete file, or inside a leftover folder removed before
         text = path.with_name(target).relative_to(out).as_posix()
         if any(pattern.fullmatch(text) for pattern in patterns):

@@ -34,7 +34,11 @@ from typing import List, Sequence, Tuple
 import numpy as np
 
 from ..timeline import seconds_to_frames
-from .options import DEFAULT_CHUNK_SIZE
+
+
+#: The longest ASD chunk (seconds): the official inference's ``max_length`` (its ``max_chunk_size``);
+#: also the default window length of ``segments="windows"`` (the ``chunk_size`` option).
+DEFAULT_CHUNK_SIZE = 15.0
 
 
 @dataclass(frozen=True)

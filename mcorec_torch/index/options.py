@@ -14,6 +14,7 @@ from typing import Any, Dict, Iterator, Literal, Optional, Tuple, get_args
 from ..checks import OptionError, check_choice, check_flag, check_number, check_text
 from ..corpus.layout import CROPS, DEFAULT_LABEL_DIR, VIEWS, Crop, View
 from ..media.color import COLORS, Color
+from .asd_chunks import DEFAULT_CHUNK_SIZE
 
 AudioSource = Literal["central", "ego"]
 MissingVideo = Literal["pad", "drop"]
@@ -24,8 +25,6 @@ AUDIO_SOURCES: Tuple[str, ...] = get_args(AudioSource)
 MISSING_VIDEO: Tuple[str, ...] = get_args(MissingVideo)
 ON_ERROR: Tuple[str, ...] = get_args(OnError)
 SEGMENT_SOURCES: Tuple[str, ...] = get_args(SegmentSource)
-#: The longest ASD chunk / the window length (seconds): the official inference's ``max_length``.
-DEFAULT_CHUNK_SIZE = 15.0
 
 
 @dataclass(frozen=True)

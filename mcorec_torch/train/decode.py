@@ -28,7 +28,7 @@ from ..corpus.layout import DEFAULT_LABEL_DIR, labels_dir_exists, session_folder
 from ..data.chunk_samples import chunk_counts
 from ..errors import MCoRecDataError
 from ..hypotheses import HypothesisCollector
-from ..index.options import DEFAULT_CHUNK_SIZE
+from ..index.asd_chunks import DEFAULT_CHUNK_SIZE
 from .runtime import Run, build_model, ctc_classes, first_sample, greedy_texts, model_outputs, require_tokenizer
 
 DECODE_SPLIT = "_decode"

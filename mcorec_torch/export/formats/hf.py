@@ -11,6 +11,7 @@ Arrow part (``hf/parts``); the merge joins them into ``hf/dataset`` for
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import numpy as np
 
 from ..._io import atomic_path
-from ...corpus.layout import LIP_SIZE
+from ...corpus.layout import CROP_SIZES
 from ...media.color import channels_of
 from ...timeline import SAMPLE_RATE, frame_to_sample
 from .. import codec
@@ -65,11 +66,13 @@ def features(settings: ExportSettings, channels: int, height: int, width: int, t
 
 
 def _frame_shape(dataset: Any) -> tuple:
-    """``(channels, height, width)`` of the dataset's frames (the lip ROI size without a track)."""
+    """``(channels, height, width)`` of the dataset's frames (the crop size of the release without
+    a track)."""
     index = dataset.index
     track = index.tracks[0] if index.tracks else None
     channels = channels_of(dataset.options.color)
-    return (channels, track.height, track.width) if track is not None else (channels, *LIP_SIZE)
+    height, width = (track.height, track.width) if track is not None else CROP_SIZES[dataset.options.crops]
+    return channels, height, width
 
 
 class PartWriter:
@@ -155,10 +158,11 @@ class ArrowWriter(SessionWriter):
         self.pending.commit()
 
     def abort(self) -> None:
-        try:
+        """Drop the part (its temporary file is removed); an error closing it (the failure being
+        handled may be this file's own) does not hide the one being raised."""
+        with contextlib.suppress(Exception):
             self.rows.close()
-        finally:
-            self.pending.discard()
+        self.pending.discard()
 
 
 class HfFormat(ExportFormat):

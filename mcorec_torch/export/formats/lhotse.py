@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import gzip
-import json
 from pathlib import Path
 from typing import Any, Dict, List
 
-from ..._io import atomic_write_bytes
+from ..._io import atomic_write_bytes, jsonl_text
 from ...timeline import FPS, SAMPLE_RATE, frame_to_sample
 from .base import Record
 from .mp4 import FilesWriter, Mp4Format
@@ -20,8 +19,7 @@ class AudioFilesWriter(FilesWriter):
 
 
 def _gz_jsonl(path: Path, entries: List[Dict[str, Any]]) -> None:
-    text = "".join(json.dumps(e, sort_keys=True) + "\n" for e in entries)
-    atomic_write_bytes(path, gzip.compress(text.encode("utf-8"), mtime=0))
+    atomic_write_bytes(path, gzip.compress(jsonl_text(entries).encode("utf-8"), mtime=0))
 
 
 def _entries(out: Path, r: Record) -> Dict[str, Dict[str, Any]]:

@@ -3,6 +3,7 @@
 ``tarfile`` loop (:func:`iter_wds`) or, for DataLoaders, :class:`WdsDataset`."""
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import tarfile
@@ -75,9 +76,11 @@ class TarWriter(SessionWriter):
             self.pending.commit()
 
     def abort(self) -> None:
-        """Drop the open shard (its temporary file is removed)."""
+        """Drop the open shard (its temporary file is removed); an error closing it (the failure
+        being handled may be this file's own) does not hide the one being raised."""
         if self.tar is not None:
-            self.tar.close()
+            with contextlib.suppress(Exception):
+                self.tar.close()
             self.tar = None
             self.pending.discard()
 
