@@ -20,6 +20,8 @@ def test_fast_leaves_out_the_slow_tests_and_passes_the_rest_on():
     assert dev.pytest_args(["-k", "index"]) == ["-k", "index"]
     assert dev.pytest_args(["--fast"]) == ["-m", "not slow"]
     assert dev.pytest_args(["--fast", "-k", "index", "-x"]) == ["-m", "not slow", "-k", "index", "-x"]
+    # pytest keeps only the last -m: a user's marker expression is combined with ours, not dropped
+    assert dev.pytest_args(["--fast", "-m", "not gpu", "-x"]) == ["-m", "not slow and (not gpu)", "-x"]
     assert "dev.py test --fast" in dev.__doc__
 
 

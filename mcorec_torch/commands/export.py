@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from ..export.formats import FORMATS, VIDEO_CHOICES
-from ..text.normalize import NORMALIZERS
+from ..text.choices import NORMALIZERS
 from ._options import add_dataset_options, dataset_kwargs
 
 

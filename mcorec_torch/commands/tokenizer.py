@@ -14,8 +14,7 @@ from pathlib import Path
 
 from ..corpus.layout import DEFAULT_LABEL_DIR
 from ..errors import MCoRecDataError
-from ..text.normalize import STYLES
-from ..text.tokenizer import MODEL_TYPES
+from ..text.choices import MODEL_TYPES, STYLES
 
 
 def add_parser(subparsers) -> None:

@@ -57,7 +57,7 @@ def _train_missing_tokenizer(config: ExperimentConfig) -> None:
     model = _path(spec.model)
     if model.suffix != ".model":
         raise ConfigError(config.source, f"{key}.model", f"must end in .model, got {spec.model}")
-    from ..text.normalize import style_of
+    from ..text.choices import style_of
     from ..text.tokenizer import collect_transcripts, train_tokenizer, write_units
 
     _write_synthetic_split(config, "train")

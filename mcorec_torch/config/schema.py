@@ -14,8 +14,7 @@ from typing import Any, ClassVar, Dict, List, Optional
 
 from ..index.asd_chunks import DEFAULT_CHUNK_SIZE
 from ..index.options import DatasetOptions
-from ..text.normalize import NORMALIZERS
-from ..text.tokenizer import MODEL_TYPES
+from ..text.choices import MODEL_TYPES, NORMALIZERS
 
 __all__ = ["ConfigError", "DataConfig", "DatasetConfig", "TokenizerTraining", "TokenizerConfig", "TextConfig",
            "SyntheticConfig", "SplitConfig", "TransformsConfig", "SamplerConfig", "LoaderConfig",

@@ -6,18 +6,20 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .normalize import (DISFLUENCIES, STYLES, WhisperEnglishNormalizer, get_normalizer, normalize,
-                        normalize_official, normalize_train, remove_disfluencies)
+from .choices import MODEL_TYPES, NORMALIZERS, STYLES, style_of
+# eager, so that ``mcorec_torch.text.normalize`` is the function, not the submodule of that name
+from .normalize import (DISFLUENCIES, WhisperEnglishNormalizer, get_normalizer, normalize, normalize_official,
+                        normalize_train, remove_disfluencies)
 
 _LAZY = {
-    "MODEL_TYPES": "tokenizer", "Tokenizer": "tokenizer", "load_tokenizer": "tokenizer", "train_tokenizer": "tokenizer",
+    "Tokenizer": "tokenizer", "load_tokenizer": "tokenizer", "train_tokenizer": "tokenizer",
     "collect_transcripts": "tokenizer", "read_units": "tokenizer", "write_units": "tokenizer",
     "score_split": "scoring", "score_session": "scoring", "format_score_report": "scoring",
     "pairwise_f1": "scoring", "pairwise_f1_per_speaker": "scoring",
 }
 
-__all__ = ["DISFLUENCIES", "STYLES", "WhisperEnglishNormalizer", "get_normalizer", "normalize",
-           "normalize_official", "normalize_train", "remove_disfluencies", *_LAZY]
+__all__ = ["MODEL_TYPES", "NORMALIZERS", "STYLES", "style_of", "DISFLUENCIES", "WhisperEnglishNormalizer",
+           "get_normalizer", "normalize", "normalize_official", "normalize_train", "remove_disfluencies", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

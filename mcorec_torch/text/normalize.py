@@ -39,7 +39,8 @@ from typing import Callable, FrozenSet, Optional, Tuple, Union
 from whisper_normalizer.basic import remove_symbols_and_diacritics
 from whisper_normalizer.english import EnglishNumberNormalizer
 
-from ..checks import OptionError, check_choice
+from ..checks import OptionError
+from .choices import NORMALIZERS, STYLES, style_of
 
 __all__ = [
     "DISFLUENCIES",
@@ -54,7 +55,6 @@ __all__ = [
     "remove_disfluencies",
 ]
 
-STYLES: Tuple[str, ...] = ("official", "train")
 
 #: The official scorer's vocal-event / disfluency list (``remove_disfluencies`` in the
 #: baseline's ``src/tokenizer/norm_text.py``; the current list of 215 words, which adds
@@ -264,16 +264,7 @@ def normalize(text: str, style: str) -> str:
     return function(text)
 
 
-#: The named normalizers of the dataset's ``normalizer=`` (and of configs and flags): ``"default"``
-#: is the ``"train"`` style.
-NORMALIZERS: Tuple[str, ...] = ("default", "train", "official")
 NormalizerSpec = Union[None, str, Callable[[str], str]]
-
-
-def style_of(normalizer: str) -> str:
-    """The :data:`STYLES` entry a named normalizer applies (``"default"`` -> ``"train"``)."""
-    check_choice("normalizer", normalizer, NORMALIZERS)
-    return "train" if normalizer == "default" else normalizer
 
 
 def get_normalizer(spec: NormalizerSpec) -> Optional[Callable[[str], str]]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from .._io import atomic_write_text, read_text
 from ..corpus.cues import cue_fault
@@ -36,6 +36,8 @@ from .normalize import normalize
 if TYPE_CHECKING:
     import torch
 
+from .choices import MODEL_TYPES
+
 __all__ = [
     "MODEL_TYPES",
     "Tokenizer",
@@ -46,8 +48,6 @@ __all__ = [
     "write_units",
 ]
 
-#: SentencePiece model types :func:`train_tokenizer` trains (its ``model_type``).
-MODEL_TYPES: Tuple[str, ...] = ("unigram", "bpe", "char", "word")
 
 BLANK = "<blank>"
 UNK = "<unk>"
