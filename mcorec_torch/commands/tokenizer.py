@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..checks import check_int, check_number
 from ..corpus.layout import DEFAULT_LABEL_DIR
 from ..errors import MCoRecDataError
 from ..text.choices import MODEL_TYPES, STYLES
@@ -44,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     :class:`MCoRecDataError` naming the split (the command line exits 2)."""
     from ..text.tokenizer import Tokenizer, collect_transcripts, train_tokenizer
 
+    check_int("--vocab-size", args.vocab_size, minimum=1)
+    check_number("--character-coverage", args.character_coverage, above=0.0, maximum=1.0)
     style = None if args.style == "none" else args.style
     texts = collect_transcripts(args.split_dirs, style=style, label_dir_name=args.label_dir)
     if not texts:

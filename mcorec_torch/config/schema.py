@@ -12,6 +12,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Dict, List, Optional
 
+from ..corpus.layout import SPLITS
 from ..index.asd_chunks import DEFAULT_CHUNK_SIZE
 from ..index.options import DatasetOptions
 from ..text.choices import MODEL_TYPES, NORMALIZERS
@@ -97,7 +98,7 @@ class TextConfig:
 class SyntheticConfig:
     """Arguments of :func:`mcorec_torch.synthetic.make_split`."""
 
-    split: str = _choice("train", "train", "dev", "eval")
+    split: str = _choice("train", *SPLITS)
     num_sessions: int = 2
     num_frames: int = 600
     seed: int = 0

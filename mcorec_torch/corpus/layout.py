@@ -17,6 +17,8 @@ SPEAKER_TO_CLUSTER_FILE = "speaker_to_cluster.json"
 #: Transcript folder inside a session (``label_dir`` option); hypotheses go to ``output``.
 DEFAULT_LABEL_DIR = "labels"
 DEFAULT_HYPOTHESIS_DIR = "output"
+#: The splits of the release (folders ``train/``, ``dev/``, ``eval/``; only ``train`` has ego recordings).
+SPLITS: Tuple[str, ...] = ("train", "dev", "eval")
 #: The two cameras of a speaker's entry in ``metadata.json``.
 View = Literal["central", "ego"]
 VIEWS: Tuple[str, ...] = get_args(View)

@@ -310,8 +310,7 @@ def make_split(out_dir: PathLike, split: str = "dev", num_sessions: int = 2, see
     Returns the session plans (in order) so callers can compute expectations.
     """
     check_content(content)
-    if split not in ("train", "dev", "eval"):
-        raise ValueError(f"split must be 'train', 'dev' or 'eval', got {split!r}")
+    check_choice("split", split, layout.SPLITS)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     specs = []

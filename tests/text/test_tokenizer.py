@@ -270,3 +270,16 @@ def _subparser(name):
     parser = build_parser()
     choices = next(a for a in parser._actions if a.dest == "command").choices
     return choices[name]
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--vocab-size", "0"], "--vocab-size must be >= 1, got 0"),
+    (["--character-coverage", "1.5"], "--character-coverage must be > 0 and <= 1, got 1.5"),
+    (["--character-coverage", "nan"], "--character-coverage must be a finite number"),
+])
+def test_tokenizer_flag_values_are_bad_input_not_a_sentencepiece_traceback(tmp_path, capsys, flags, message):
+    _write_split(tmp_path / "train")
+    assert main(["tokenizer", str(tmp_path / "train"), "--out-dir", str(tmp_path / "tok"), *flags]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {message}" in err and "Traceback" not in err
+    assert not (tmp_path / "tok").exists()
