@@ -9,8 +9,15 @@ hypotheses in the official layout (SPEC §12); scores when the split has labels.
 Same as ``mcorec-torch decode``; the code lives in :mod:`mcorec_torch.train.decode`, the arguments in :mod:`mcorec_torch.commands.decode`.
 """
 import sys
+from typing import List, Optional
 
-from mcorec_torch.commands.decode import main
+from mcorec_torch.cli import main as cli_main
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """``mcorec-torch decode ARGS`` (``argv``: ARGS, default the script's own)."""
+    return cli_main(["decode", *(sys.argv[1:] if argv is None else argv)])
+
 
 if __name__ == "__main__":
     sys.exit(main())

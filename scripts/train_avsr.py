@@ -10,8 +10,15 @@ Same as ``mcorec-torch train``; the arguments live in :mod:`mcorec_torch.command
 loop in :mod:`mcorec_torch.train.loop` (see its docstring for what is logged and saved).
 """
 import sys
+from typing import List, Optional
 
-from mcorec_torch.commands.train import main
+from mcorec_torch.cli import main as cli_main
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """``mcorec-torch train ARGS`` (``argv``: ARGS, default the script's own)."""
+    return cli_main(["train", *(sys.argv[1:] if argv is None else argv)])
+
 
 if __name__ == "__main__":
     sys.exit(main())

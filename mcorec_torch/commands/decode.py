@@ -3,7 +3,6 @@ hypotheses in the official layout, scored when labels exist (SPEC §12)."""
 from __future__ import annotations
 
 import argparse
-from typing import Optional, Sequence
 
 from ..corpus.layout import DEFAULT_HYPOTHESIS_DIR
 from ..index.asd_chunks import DEFAULT_CHUNK_SIZE
@@ -13,8 +12,13 @@ from ..index.options import SEGMENT_SOURCES
 CHUNK_SOURCES = tuple(source for source in SEGMENT_SOURCES if source != "labels")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments of ``mcorec-torch decode`` and ``scripts/infer_avsr.py``."""
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "decode", help="decode a split's ASD chunks with a trained example model, write and score hypotheses",
+        description="Greedy-CTC decoding of SPLIT's chunks (ASD chunks by default) with the model of "
+                    "mcorec-torch train; writes SESSION/output/spk_N.vtt and speaker_to_cluster.json "
+                    "(baseline clustering from ASD scores) and prints the official scores when the split "
+                    "has labels. Works under torchrun (scripts/infer_avsr.py).")
     parser.add_argument("config", metavar="CONFIG", help="the YAML experiment the model was trained with")
     parser.add_argument("checkpoint", metavar="CHECKPOINT", help="a checkpoint of mcorec-torch train (last.pt)")
     parser.add_argument("split", metavar="SPLIT", help="a split name of the config (e.g. valid) or a split directory")
@@ -28,31 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value (repeatable)")
-
-
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "decode", help="decode a split's ASD chunks with a trained example model, write and score hypotheses",
-        description="Greedy-CTC decoding of SPLIT's chunks (ASD chunks by default) with the model of "
-                    "mcorec-torch train; writes SESSION/output/spk_N.vtt and speaker_to_cluster.json "
-                    "(baseline clustering from ASD scores) and prints the official scores when the split "
-                    "has labels. Works under torchrun (scripts/infer_avsr.py).")
-    add_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Decode; a data or config error prints its message and gives exit 2 (SPEC §9), as every
-    subcommand does (also as ``scripts/infer_avsr.py``, which does not pass through the cli)."""
+    """Decode, write and score (:func:`~mcorec_torch.train.decode.run_decode`)."""
     from ..train.decode import run_decode
-    from ._exit import exit_code_of
 
-    return exit_code_of(run_decode, args)
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``scripts/infer_avsr.py``: the same arguments without the ``mcorec-torch`` prefix."""
-    parser = argparse.ArgumentParser(description="Decode a split with the example AVSR model and write "
-                                                 "hypotheses in the official layout (SPEC §12).")
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    return run_decode(args)

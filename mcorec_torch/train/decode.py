@@ -85,8 +85,8 @@ def score_roots(roots: Sequence[str], hyp_dir_name: str, label_dir_name: str = D
 
 
 def run_decode(args: argparse.Namespace) -> int:
-    """Decode, write, score and print (rank 0); ``args`` as :func:`mcorec_torch.commands.decode.add_arguments`
-    parses them. The process group (torchrun) is ended also when decoding fails."""
+    """Decode, write, score and print (rank 0); ``args`` as ``mcorec-torch decode``
+    parses them (:mod:`mcorec_torch.commands.decode`). The process group (torchrun) is ended also when decoding fails."""
     started = time.perf_counter()
     config = load_config(args.config, args.overrides)
     name = decode_config(config, args.split, args.segments, args.chunk_size)

@@ -15,7 +15,11 @@ from mcorec_torch import cli
 from mcorec_torch.config import build_dataset, build_tokenizer, load_config
 from mcorec_torch.train.challenge import ChallengeEval
 from mcorec_torch.train.decode import decode_config
-from mcorec_torch.commands.train import main as train_main
+
+
+def train_main(argv):
+    """``mcorec-torch train ARGV``."""
+    return cli.main(["train", *argv])
 
 pytestmark = pytest.mark.slow  # training: the fixture trains a model with the challenge evaluation
 

@@ -8,7 +8,11 @@ import pytest
 from mcorec_torch import MCoRecDataError, cli, synthetic
 from mcorec_torch.corpus.vtt import read_vtt
 from mcorec_torch.hypotheses.clustering import cluster_session
-from mcorec_torch.commands.train import main as train_main
+
+
+def train_main(argv):
+    """``mcorec-torch train ARGV``."""
+    return cli.main(["train", *argv])
 
 
 pytestmark = pytest.mark.slow  # training: the fixture trains a model to decode with
