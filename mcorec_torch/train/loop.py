@@ -42,7 +42,8 @@ from ..data.collate import to_device
 from .model import ctc_loss
 from .runtime import Run, build_model, ctc_classes, first_sample, greedy_texts, model_outputs, require_tokenizer
 
-__all__ = ["run_training", "Trainer", "claim_run_folder", "run_folder", "lr_factor", "evaluate", "save_checkpoint"]
+__all__ = ["run_training", "Trainer", "claim_run_folder", "run_folder", "lr_factor", "loss_and_cer",
+           "save_checkpoint"]
 
 
 def run_folder(config: ExperimentConfig) -> Path:
@@ -72,7 +73,7 @@ def lr_factor(step: int, warmup: int, total: int) -> float:
     return 0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
-def evaluate(model: torch.nn.Module, loader: Any, tokenizer: Any, blank: int, device: torch.device,
+def loss_and_cer(model: torch.nn.Module, loader: Any, tokenizer: Any, blank: int, device: torch.device,
              max_batches: Optional[int]) -> Dict[str, Any]:
     """Mean CTC loss per token and greedy CER over (up to ``max_batches`` of) ``loader``, the
     number of segments and one ``(reference, hypothesis)`` example."""
@@ -342,7 +343,7 @@ class Trainer:
         started = time.perf_counter()
         result: Dict[str, Any] = {}
         if self.eval_loader is not None:
-            result = evaluate(self.model, self.eval_loader, self.tokenizer, self.blank, self.run.device,
+            result = loss_and_cer(self.model, self.eval_loader, self.tokenizer, self.blank, self.run.device,
                               self.cfg.eval_max_batches)
             ref, hyp = result.pop("example") or ("", "")
             self.run.log(f"[eval {label}] step {self.step}: {self.cfg.eval_split} loss {result['loss']:.3f}  "
