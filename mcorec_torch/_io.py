@@ -59,21 +59,36 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
     file or a folder at; when the block ends normally it is renamed to ``path`` (replacing what
     was there), when it raises it is removed. Readers (other processes included) see the old
     ``path`` or the whole new one, never a part. Creates the parent folders."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_name(path)
-    _remove(tmp)
+    tmp = start_temporary(path)
     try:
         yield tmp
-        if path.is_dir() and tmp.is_dir():
-            shutil.rmtree(path)
-        os.replace(tmp, path)
+        commit_temporary(tmp, path)
     except BaseException:
-        _remove(tmp)
+        remove_temporary(tmp)
         raise
 
 
-def _remove(path: Path) -> None:
+def start_temporary(path: PathLike) -> Path:
+    """The :func:`temporary_name` of ``path``, cleared of anything a killed writer left there, its
+    parent folders created: the first step of :func:`atomic_path`, for a writer whose file stays
+    open over several calls (then :func:`commit_temporary` or :func:`remove_temporary`)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_name(path)
+    remove_temporary(tmp)
+    return tmp
+
+
+def commit_temporary(tmp: Path, path: PathLike) -> None:
+    """Rename the finished temporary ``tmp`` (a file or a folder) to ``path``, replacing it."""
+    path = Path(path)
+    if path.is_dir() and tmp.is_dir():
+        shutil.rmtree(path)
+    os.replace(tmp, path)
+
+
+def remove_temporary(path: Path) -> None:
+    """Remove the temporary file or folder ``path`` if it exists."""
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
     else:

@@ -5,13 +5,12 @@ rename; a killed run's temporaries are removed by the next run, :func:`leftover_
 from __future__ import annotations
 
 import abc
-import contextlib
 import os
 import re
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type
 
-from ..._io import atomic_path, temporary_target
+from ..._io import atomic_path, commit_temporary, remove_temporary, start_temporary, temporary_target
 from .. import codec
 from ..compare import compare_samples
 from ..plan import PARTIAL, PARTS_DIR, ExportPlan
@@ -56,20 +55,18 @@ def commit_bytes(path: Path, data: bytes) -> None:
 
 class PendingFile:
     """A file written over several calls (a tar shard, an Arrow part) under its temporary name
-    (:func:`~mcorec_torch._io.atomic_path`): :attr:`tmp` is where to write, :meth:`commit`
-    renames it to ``path``, :meth:`discard` removes it."""
+    (the steps of :func:`~mcorec_torch._io.atomic_path`): :attr:`tmp` is where to write,
+    :meth:`commit` renames it to ``path``, :meth:`discard` removes it."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._stack = contextlib.ExitStack()
-        self.tmp: Path = self._stack.enter_context(atomic_path(path))
+        self.tmp = start_temporary(path)
 
     def commit(self) -> None:
-        self._stack.close()
+        commit_temporary(self.tmp, self.path)
 
     def discard(self) -> None:
-        failed = RuntimeError(f"{self.path}: not finished")  # atomic_path removes the file on an error
-        self._stack.__exit__(RuntimeError, failed, None)
+        remove_temporary(self.tmp)
 
 
 def leftover_target(name: str) -> Optional[str]:
