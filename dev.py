@@ -54,7 +54,7 @@ def setup() -> None:
         return
     _say("installing pinned dependencies (first time: several minutes, ~5 GB for torch's CUDA build)")
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q",
-                    "-c", str(CONSTRAINTS), "-e", f"{ROOT}[train,test,export,lightning]"], check=True, stdin=subprocess.DEVNULL)
+                    "-c", str(CONSTRAINTS), "-e", f"{ROOT}[train,test,export,lightning,docs,viz,lips]"], check=True, stdin=subprocess.DEVNULL)
     STAMP.write_text(wanted + "\n")
     _say("environment ready")
 
