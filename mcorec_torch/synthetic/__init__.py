@@ -44,7 +44,7 @@ from .speech import (CHARSET, HIGH_TONES, LOW_TONES, NEUTRAL, articulation, assi
                      central_frame_of_ego, central_signal, character_spans, crop_renderer, lapel_signal,
                      mouth_shape, mouth_template, normalized_text, speaker_pitch, speech_cue_text, symbol_of,
                      symbol_tones)
-from .write import (SPEECH_VIDEO_OPTIONS, make_split, write_synthetic_session, write_synthetic_vtt,
+from .write import (SPEECH_VIDEO_OPTIONS, make_split, plan_split, write_synthetic_session, write_synthetic_vtt,
                     write_track_video)
 
 # Private names the tests reach through the package.
@@ -53,7 +53,7 @@ from .spec import _seed_words  # noqa: F401,E402
 
 __all__ = [
     "TrackSpec", "CueSpec", "EgoSpec", "SpeakerSpec", "SessionSpec",
-    "plan_session", "write_synthetic_session", "make_split", "write_synthetic_vtt", "write_track_video",
+    "plan_session", "write_synthetic_session", "make_split", "plan_split", "write_synthetic_vtt", "write_track_video",
     "encode_frame_index", "decode_frame_index", "FRAME_INDEX_MAX",
     "central_audio", "lapel_audio", "ego_audio",
     "CENTRAL_SIZE", "EGO_SIZE", "FACE_SIZE", "LIP_SIZE", "CONTENTS", "SPEECH_VIDEO_OPTIONS",

@@ -53,7 +53,7 @@ from .spec import (AUDIO_FORMATS, CENTRAL_SIZE, DEFAULT_NUM_FRAMES, EGO_SIZE, FA
                    OPEN_GOP_X264_PARAMS, STEREO_RATE, VIDEO_ENCODINGS, CueSpec, SessionSpec, SpeakerSpec,
                    TrackSpec, check_content, _seed_words)
 
-__all__ = ["write_synthetic_session", "make_split", "write_synthetic_vtt", "write_track_video", "SPEECH_VIDEO_OPTIONS"]
+__all__ = ["write_synthetic_session", "make_split", "plan_split", "write_synthetic_vtt", "write_track_video", "SPEECH_VIDEO_OPTIONS"]
 
 #: libx264 options of ``content="speech"`` sessions when none are given: x264's ultrafast
 #: preset with CABAC and 3 B-frames back (keyint 250 and crf 23 as by default), one thread
@@ -309,20 +309,29 @@ def make_split(out_dir: PathLike, split: str = "dev", num_sessions: int = 2, see
     follow the transcript, :mod:`.speech`); same plans and timings either way.
     Returns the session plans (in order) so callers can compute expectations.
     """
-    check_content(content)
-    check_choice("split", split, layout.SPLITS)
+    specs = plan_split(split, num_sessions, seed, num_frames=num_frames, num_speakers=num_speakers,
+                       num_conversations=num_conversations, content=content)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    for spec in specs:
+        write_synthetic_session(spec, out, central_video=central_video, lip=lip,
+                                labels=(split != "eval"), ego=(split == "train"),
+                                video_options=video_options, workers=workers)
+    return specs
+
+
+def plan_split(split: str = "dev", num_sessions: int = 2, seed: int = 0, *, num_frames: Optional[int] = None,
+               num_speakers: int = 4, num_conversations: int = 2, content: str = "index") -> List[SessionSpec]:
+    """The session plans :func:`make_split` writes for the same arguments, without writing
+    anything (to check files written earlier against them)."""
+    check_content(content)
+    check_choice("split", split, layout.SPLITS)
     specs = []
     for i in range(int(num_sessions)):
         session_seed = int(np.random.SeedSequence([int(seed), i, zlib.crc32(split.encode())])
                            .generate_state(1)[0])
-        spec = plan_session(f"session_{i:02d}", session_seed,
-                            num_frames=int(num_frames or DEFAULT_NUM_FRAMES),
-                            num_speakers=num_speakers, num_conversations=num_conversations,
-                            ego=(split == "train"), content=content)
-        write_synthetic_session(spec, out, central_video=central_video, lip=lip,
-                                labels=(split != "eval"), ego=(split == "train"),
-                                video_options=video_options, workers=workers)
-        specs.append(spec)
+        specs.append(plan_session(f"session_{i:02d}", session_seed,
+                                  num_frames=int(num_frames or DEFAULT_NUM_FRAMES),
+                                  num_speakers=num_speakers, num_conversations=num_conversations,
+                                  ego=(split == "train"), content=content))
     return specs
