@@ -6,6 +6,8 @@
     python3 dev.py test --fast  # the same without the tests marked `slow` (pytest -m "not slow"):
                                 # demo, training, multi-process and export-kill tests
     python3 dev.py train    # create/reuse .venv, train the demo AVSR model (configs/demo.yaml, ~6 min)
+    python3 dev.py docs     # create/reuse .venv, serve the documentation site at http://127.0.0.1:8000
+    python3 dev.py docs --build DIR  # build the site into DIR (default ./site) with --strict, as CI does
     python3 dev.py setup    # only the set-up
     python3 dev.py run CMD  # run CMD inside the environment, e.g. `python3 dev.py run mcorec-torch index DIR`
 
@@ -82,9 +84,21 @@ def pytest_args(rest: list) -> list:
     return ["-m", marker, *rest]
 
 
+def docs_args(rest: list) -> list:
+    """mkdocs's arguments for ``dev.py docs REST``: ``--build [DIR]`` builds the site into DIR
+    (default ./site) with ``--strict``, so a broken link or reference fails as in CI; anything
+    else serves it, REST going to ``mkdocs serve`` (e.g. ``-a 127.0.0.1:8001``)."""
+    if rest[:1] != ["--build"]:
+        return ["serve", *rest]
+    rest = rest[1:]
+    named = bool(rest) and not rest[0].startswith("-")
+    site = Path(rest[0]).resolve() if named else ROOT / "site"
+    return ["build", "--strict", "--site-dir", str(site), *rest[named:]]
+
+
 def main() -> int:
     command, rest = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("help", [])
-    if command not in ("setup", "demo", "test", "train", "run"):
+    if command not in ("setup", "demo", "test", "train", "run", "docs"):
         print(__doc__)
         return 0 if command in ("help", "-h", "--help") else 2
     setup()
@@ -96,6 +110,9 @@ def main() -> int:
         return run([str(PYTHON), "scripts/train_avsr.py", "--config", "configs/demo.yaml", *rest])
     if command == "run":
         return run(rest)
+    if command == "docs":  # mkdocs.yml; NO_MKDOCS_2_WARNING quiets mkdocs-material's banner about MkDocs 2
+        os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+        return run([str(PYTHON), "-m", "mkdocs", *docs_args(rest)])
     # the suite takes about 4.5 minutes on 2 cores (docs/development.md); a hang must fail well inside CI's 90 minutes
     code = run([str(PYTHON), "-m", "pytest", *pytest_args(rest)], timeout=float(os.environ.get("MCOREC_TORCH_TEST_TIMEOUT", 2400)))
     if code == 5:
