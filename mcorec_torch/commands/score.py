@@ -1,4 +1,4 @@
-"""``mcorec-torch score SPLIT_DIR``: the official MCoRec metrics of hypothesis folders (SPEC §11)."""
+"""``mcorec-torch score SPLIT_DIR [--hyp DIR]``: the official MCoRec metrics of hypothesis folders (SPEC §11)."""
 from __future__ import annotations
 
 import argparse
@@ -9,9 +9,15 @@ from ..corpus.layout import DEFAULT_HYPOTHESIS_DIR, DEFAULT_LABEL_DIR
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "score", help="official WER, conversation F1 and joint error of a split's hypotheses",
-        description="Score SESSION/<hyp-dir-name>/spk_N.vtt and speaker_to_cluster.json of every "
-                    "session against SESSION/<label-dir>/ as the official MCoRec script does.")
-    parser.add_argument("split_dir", metavar="SPLIT_DIR", help="split directory holding session folders")
+        description="Score the hypotheses spk_N.vtt and speaker_to_cluster.json of every session of "
+                    "SPLIT_DIR against SESSION/<label-dir>/ as the official MCoRec script does. Hypotheses are "
+                    "read from HYP/SESSION/<hyp-dir-name>/ with --hyp HYP (what mcorec-torch decode --out "
+                    "writes; the data may be read-only), else from SPLIT_DIR/SESSION/<hyp-dir-name>/ (the "
+                    "official layout).")
+    parser.add_argument("split_dir", metavar="SPLIT_DIR", help="split directory holding session folders (and labels)")
+    parser.add_argument("--hyp", metavar="DIR", default=None,
+                        help="folder holding the hypotheses as DIR/SESSION/<hyp-dir-name>/ (default: inside "
+                             "SPLIT_DIR's sessions)")
     parser.add_argument("--hyp-dir-name", default=DEFAULT_HYPOTHESIS_DIR,
                         help=f"hypothesis folder in each session (default: {DEFAULT_HYPOTHESIS_DIR})")
     parser.add_argument("--label-dir", "--label-dir-name", dest="label_dir_name", default=DEFAULT_LABEL_DIR,
@@ -27,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
     the command line prints without a traceback, exiting 2."""
     from ..text.scoring import format_score_report, score_split, write_json
 
-    result = score_split(args.split_dir, hyp_dir_name=args.hyp_dir_name, label_dir_name=args.label_dir_name)
+    result = score_split(args.split_dir, hyp_dir_name=args.hyp_dir_name, label_dir_name=args.label_dir_name,
+                         hyp_root=getattr(args, "hyp", None))
     print(format_score_report(result, per_speaker=getattr(args, "per_speaker", False)))
     if args.json:
         write_json(result, args.json)

@@ -33,7 +33,7 @@ import itertools
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import jiwer
 
@@ -142,20 +142,25 @@ def _speakers_and_uems(session_dir: Path) -> List[Tuple[str, float, float]]:
     return speakers
 
 
-def _missing_files(session_dir: Path, speakers: Sequence[str], hyp_dir_name: str,
-                   label_dir_name: str) -> Tuple[List[Path], List[Path]]:
-    """(missing label files, missing hypothesis files) of one session."""
-    missing: Dict[str, List[Path]] = {label_dir_name: [], hyp_dir_name: []}
-    for folder in (label_dir_name, hyp_dir_name):
-        needed = [SPEAKER_TO_CLUSTER_FILE] + [f"{spk}.vtt" for spk in speakers]
-        missing[folder] = [session_dir / folder / name for name in needed
-                           if not (session_dir / folder / name).is_file()]
-    return missing[label_dir_name], missing[hyp_dir_name]
+def _missing_files(label_dir: Path, hyp_dir: Path, speakers: Sequence[str]) -> Tuple[List[Path], List[Path]]:
+    """(missing label files, missing hypothesis files) of one session whose labels are in
+    ``label_dir`` and hypotheses in ``hyp_dir``."""
+    needed = [SPEAKER_TO_CLUSTER_FILE] + [f"{spk}.vtt" for spk in speakers]
+    return ([label_dir / name for name in needed if not (label_dir / name).is_file()],
+            [hyp_dir / name for name in needed if not (hyp_dir / name).is_file()])
+
+
+def _hypothesis_dir(session_dir: Path, hyp_dir_name: str, hyp_root: Optional[PathLike]) -> Path:
+    """Where a session's hypotheses are: ``SESSION/<hyp_dir_name>`` (the official layout), or
+    ``<hyp_root>/<session name>/<hyp_dir_name>`` when they live apart from the data."""
+    return (session_dir if hyp_root is None else Path(hyp_root) / session_dir.name) / hyp_dir_name
 
 
 def score_session(session_dir: PathLike, hyp_dir_name: str = DEFAULT_HYPOTHESIS_DIR,
-                  label_dir_name: str = DEFAULT_LABEL_DIR) -> Dict[str, Any]:
-    """Official figures of one session folder.
+                  label_dir_name: str = DEFAULT_LABEL_DIR, hyp_root: Optional[PathLike] = None) -> Dict[str, Any]:
+    """Official figures of one session folder; its hypotheses are read from
+    ``SESSION/<hyp_dir_name>/``, or with ``hyp_root`` from ``<hyp_root>/<session name>/<hyp_dir_name>/``
+    (hypotheses kept apart from the data, which may be read-only).
 
     Returns ``{"conversation_f1", "speaker_wer", "joint_error", "speakers": {spk: {"wer",
     "clustering_f1", "joint_error", counts...}}}`` where ``speaker_wer`` / ``joint_error``
@@ -163,13 +168,13 @@ def score_session(session_dir: PathLike, hyp_dir_name: str = DEFAULT_HYPOTHESIS_
     """
     session_dir = Path(session_dir)
     speakers = _speakers_and_uems(session_dir)
-    missing_labels, missing_hyps = _missing_files(session_dir, [s for s, _, _ in speakers],
-                                                  hyp_dir_name, label_dir_name)
+    label_dir, hyp_dir = session_dir / label_dir_name, _hypothesis_dir(session_dir, hyp_dir_name, hyp_root)
+    missing_labels, missing_hyps = _missing_files(label_dir, hyp_dir, [s for s, _, _ in speakers])
     if missing_labels or missing_hyps:
         raise _missing_error(session_dir, missing_labels, missing_hyps)
 
-    label_path = session_dir / label_dir_name / SPEAKER_TO_CLUSTER_FILE
-    hyp_path = session_dir / hyp_dir_name / SPEAKER_TO_CLUSTER_FILE
+    label_path = label_dir / SPEAKER_TO_CLUSTER_FILE
+    hyp_path = hyp_dir / SPEAKER_TO_CLUSTER_FILE
     label_clusters = _read_clusters(label_path)
     hyp_clusters = _read_clusters(hyp_path)
     absent = [spk for spk in label_clusters if spk not in hyp_clusters]
@@ -191,8 +196,7 @@ def score_session(session_dir: PathLike, hyp_dir_name: str = DEFAULT_HYPOTHESIS_
 
     per_speaker: Dict[str, Dict[str, Any]] = {}
     for spk, uem_start, uem_end in speakers:
-        figures = _speaker_wer(session_dir / label_dir_name / f"{spk}.vtt",
-                               session_dir / hyp_dir_name / f"{spk}.vtt", uem_start, uem_end)
+        figures = _speaker_wer(label_dir / f"{spk}.vtt", hyp_dir / f"{spk}.vtt", uem_start, uem_end)
         figures["clustering_f1"] = speaker_f1[spk]
         figures["joint_error"] = 0.5 * figures["wer"] + 0.5 * (1 - speaker_f1[spk])
         per_speaker[spk] = figures
@@ -215,33 +219,51 @@ def _missing_error(where: Path, labels: Sequence[Path], hyps: Sequence[Path]) ->
     return MCoRecDataError(where, "; ".join(parts))
 
 
-def score_split(split_dir: PathLike, hyp_dir_name: str = DEFAULT_HYPOTHESIS_DIR,
-                label_dir_name: str = DEFAULT_LABEL_DIR) -> Dict[str, Any]:
-    """Official figures of every session of a split directory.
+def _check_hyp_root(hyp_root: Path, sessions: Sequence[Path], hyp_dir_name: str) -> None:
+    """Refuse a hypothesis folder that does not exist or holds none of the split's sessions
+    (e.g. one level too high), naming what it should hold."""
+    if not hyp_root.is_dir():
+        raise MCoRecDataError(hyp_root, "hypothesis folder does not exist")
+    if sessions and not any((hyp_root / s.name).is_dir() for s in sessions):
+        held = sorted(p.name for p in hyp_root.iterdir() if p.is_dir())
+        raise MCoRecDataError(hyp_root, f"holds none of the split's sessions ({', '.join(s.name for s in sessions[:3])}"
+                              f"{', ...' if len(sessions) > 3 else ''}); expected SESSION/{hyp_dir_name}/ folders"
+                              + (f", found {', '.join(held[:5])}" if held else ", found no folder"))
 
-    Returns ``{"split_dir", "hyp_dir_name", "label_dir_name", "num_sessions",
+
+def score_split(split_dir: PathLike, hyp_dir_name: str = DEFAULT_HYPOTHESIS_DIR,
+                label_dir_name: str = DEFAULT_LABEL_DIR, hyp_root: Optional[PathLike] = None) -> Dict[str, Any]:
+    """Official figures of every session of a split directory. Hypotheses are read from each
+    ``SESSION/<hyp_dir_name>/``, or with ``hyp_root`` from ``<hyp_root>/<session name>/<hyp_dir_name>/``
+    (what ``mcorec-torch decode --out`` writes); labels always from the split.
+
+    Returns ``{"split_dir", "hyp_root", "hyp_dir_name", "label_dir_name", "num_sessions",
     "num_speakers", "sessions": {name: score_session(...)}, "average": {"conversation_f1",
     "speaker_wer", "joint_error"}}``. Every missing label or hypothesis file of the split is
     named in one :class:`MCoRecDataError` before anything is scored.
     """
     split_dir = Path(split_dir)
     sessions = list_sessions(split_dir)
+    if hyp_root is not None:
+        _check_hyp_root(Path(hyp_root), sessions, hyp_dir_name)
     missing_labels: List[Path] = []
     missing_hyps: List[Path] = []
     for session in sessions:
         speakers = [spk for spk, _, _ in _speakers_and_uems(session)]
-        labels, hyps = _missing_files(session, speakers, hyp_dir_name, label_dir_name)
+        labels, hyps = _missing_files(session / label_dir_name, _hypothesis_dir(session, hyp_dir_name, hyp_root),
+                                      speakers)
         missing_labels += labels
         missing_hyps += hyps
     if missing_labels or missing_hyps:
         raise _missing_error(split_dir, missing_labels, missing_hyps)
 
-    results = {s.name: score_session(s, hyp_dir_name, label_dir_name) for s in sessions}
+    results = {s.name: score_session(s, hyp_dir_name, label_dir_name, hyp_root) for s in sessions}
     conversation = [r["conversation_f1"] for r in results.values()]
     wers = [f["wer"] for r in results.values() for f in r["speakers"].values()]
     joints = [f["joint_error"] for r in results.values() for f in r["speakers"].values()]
     return {
         "split_dir": os.fspath(split_dir),
+        "hyp_root": None if hyp_root is None else os.fspath(hyp_root),
         "hyp_dir_name": hyp_dir_name,
         "label_dir_name": label_dir_name,
         "num_sessions": len(results),

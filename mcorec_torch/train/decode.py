@@ -3,9 +3,14 @@ default, :mod:`mcorec_torch.index.chunks`), greedy CTC, hypotheses in the offici
 (:class:`~mcorec_torch.hypotheses.HypothesisCollector`, conversations from the baseline
 clustering), and the official scores when the split has labels.
 
-    mcorec-torch decode configs/demo.yaml runs/demo/last.pt valid
-    python scripts/infer_avsr.py configs/demo.yaml runs/demo/last.pt path/to/eval
+    mcorec-torch decode configs/demo.yaml runs/demo/last.pt valid     # -> runs/demo/hypotheses/valid
+    python scripts/infer_avsr.py configs/demo.yaml runs/demo/last.pt path/to/eval --out hyp/eval
     torchrun --nproc_per_node 2 scripts/infer_avsr.py configs/demo.yaml runs/demo/last.pt valid
+
+Hypotheses never go into the data unless asked (``--in-place``): session ``S`` is written to
+``OUT/S/<hyp-dir-name>/`` beside links to its ``metadata.json`` and labels
+(:func:`~mcorec_torch.hypotheses.mirror_session`), ``OUT`` being ``--out`` or
+``<train.out_dir>/hypotheses/<split name>``; the data may be read-only.
 
 The chunks are loaded by the config's loader (:func:`~mcorec_torch.config.build_dataloader`, as
 training loads: the ``loader`` options and ``decode.device``). Under torchrun every rank
@@ -17,7 +22,7 @@ import argparse
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -29,6 +34,7 @@ from ..data.chunk_samples import chunk_counts
 from ..errors import MCoRecDataError
 from ..hypotheses import HypothesisCollector
 from ..index.asd_chunks import DEFAULT_CHUNK_SIZE
+from .loop import run_folder
 from .runtime import Run, build_model, ctc_classes, first_sample, greedy_texts, model_outputs, require_tokenizer
 
 DECODE_SPLIT = "_decode"
@@ -71,43 +77,85 @@ def decode_texts(model: torch.nn.Module, loader: Any, tokenizer: Any, blank: int
     return count
 
 
-def score_roots(roots: Sequence[str], hyp_dir_name: str, label_dir_name: str = DEFAULT_LABEL_DIR) -> List[Dict[str, Any]]:
+def score_roots(roots: Sequence[str], hyp_dir_name: str, label_dir_name: str = DEFAULT_LABEL_DIR,
+                hyp_root: Optional[Path] = None) -> List[Dict[str, Any]]:
     """The official scores of every root whose sessions all have labels in ``label_dir_name``
-    (the split's ``label_dir`` option; SPEC §11)."""
+    (the split's ``label_dir`` option; SPEC §11); hypotheses in each session, or with
+    ``hyp_root`` in ``hyp_root/<session>/<hyp_dir_name>``."""
     from ..text.scoring import score_split
 
     results = []
     for root in roots:
         sessions = session_folders(Path(root))
         if sessions and all(labels_dir_exists(s, label_dir_name) for s in sessions):
-            results.append(score_split(root, hyp_dir_name=hyp_dir_name, label_dir_name=label_dir_name))
+            results.append(score_split(root, hyp_dir_name=hyp_dir_name, label_dir_name=label_dir_name,
+                                       hyp_root=hyp_root))
     return results
 
 
-def run_decode(args: argparse.Namespace) -> int:
+def split_label(config: ExperimentConfig, split: str) -> str:
+    """The name a decoded split's hypotheses are filed under: the config's split name, or the
+    last component of a split directory (``data/eval`` -> ``eval``)."""
+    if split in config.splits:
+        return split
+    return Path(split).resolve().name or "split"
+
+
+def hypothesis_root(config: ExperimentConfig, split: str, args: argparse.Namespace,
+                    hypotheses_folder: str) -> Optional[Path]:
+    """Where ``decode`` writes: ``None`` with ``--in-place`` (inside the split's sessions),
+    else ``--out`` or ``<train.out_dir>/<hypotheses_folder>/<split name>``."""
+    if getattr(args, "in_place", False):
+        return None
+    out = getattr(args, "out", None)
+    if out:
+        return Path(out)
+    return run_folder(config) / hypotheses_folder / split_label(config, split)
+
+
+def run_decode(args: argparse.Namespace, hypotheses_folder: str) -> int:
     """Decode, write, score and print (rank 0); ``args`` as ``mcorec-torch decode``
-    parses them (:mod:`mcorec_torch.commands.decode`). The process group (torchrun) is ended also when decoding fails."""
+    parses them (:mod:`mcorec_torch.commands.decode`); ``hypotheses_folder``: the run folder's
+    folder for the default ``--out``. The process group (torchrun) is ended also when decoding fails."""
     started = time.perf_counter()
     config = load_config(args.config, args.overrides)
+    out_root = hypothesis_root(config, args.split, args, hypotheses_folder)
     name = decode_config(config, args.split, args.segments, args.chunk_size)
     run = Run(config)
     try:
-        decoded, written = decode_split(config, name, args, run)
+        decoded, written = decode_split(config, name, args, run, out_root)
         if run.main:
+            where = f"{out_root}" if out_root is not None else f"the split's SESSION/{args.hyp_dir_name}/ (--in-place)"
             print(f"decoded {decoded} chunks on rank 0 of {run.world}; wrote {len(written)} session(s) "
                   f"({sum(sum(w.cues.values()) for w in written.values())} cues, "
-                  f"{sum(w.empty_skipped for w in written.values())} empty hypotheses skipped) in "
+                  f"{sum(w.empty_skipped for w in written.values())} empty hypotheses skipped) to {where} in "
                   f"{time.perf_counter() - started:.1f} s")
             if not args.no_score:
-                print_scores(config, name, args)
+                print_scores(config, name, args, out_root)
     finally:
         run.close()
     return 0
 
 
-def decode_split(config: ExperimentConfig, name: str, args: argparse.Namespace, run: Run) -> Tuple[int, Dict[str, Any]]:
+def _refuse_shared_session_names(dataset: Any, split: str, out_root: Optional[Path]) -> None:
+    """Sessions of two roots with one name would overwrite each other's hypotheses in
+    ``out_root``: refuse, naming the session."""
+    if out_root is None:
+        return
+    seen: Dict[str, str] = {}
+    for entry in dataset.index.sessions:
+        if entry.name in seen:
+            raise MCoRecDataError(split, f"two roots hold a session named {entry.name} ({seen[entry.name]} and "
+                                  f"{entry.path}): their hypotheses would overwrite each other in {out_root}; "
+                                  "decode one root at a time or pass --in-place")
+        seen[entry.name] = str(entry.path)
+
+
+def decode_split(config: ExperimentConfig, name: str, args: argparse.Namespace, run: Run,
+                 out_root: Optional[Path] = None) -> Tuple[int, Dict[str, Any]]:
     """Decode this rank's share of split ``name``'s chunks with the checkpoint ``args.checkpoint``
-    and write the hypotheses (rank 0, after gathering); returns ``(chunks decoded here, what
+    and write the hypotheses (rank 0, after gathering) to ``out_root/SESSION/<hyp-dir-name>/``
+    (None: into the split's own sessions); returns ``(chunks decoded here, what
     :meth:`HypothesisCollector.finish` returned)``. The loader is the config's
     (:func:`~mcorec_torch.config.build_dataloader`: ``loader`` and ``decode`` sections)."""
     if run.main:
@@ -123,23 +171,29 @@ def decode_split(config: ExperimentConfig, name: str, args: argparse.Namespace, 
             + ", ".join(f"{s} {sum(c.values())}" for s, c in counts.items()))
     if len(dataset) == 0:
         raise MCoRecDataError(args.split, f"no chunks to decode ({what})")
+    _refuse_shared_session_names(dataset, args.split, out_root)
     model = build_model(config, first_sample(config, dataset, name), num_classes, blank).to(run.device)
     state = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
     model.load_state_dict(state["model"])
-    collector = HypothesisCollector(dataset, hyp_dir_name=args.hyp_dir_name)
+    collector = HypothesisCollector(dataset, hyp_dir_name=args.hyp_dir_name, out_root=out_root,
+                                    label_dir_name=split_dataset_options(config, name).label_dir)
     decoded = decode_texts(model, loader, tokenizer, blank, run.device, collector)
     return decoded, collector.finish()
 
 
-def print_scores(config: ExperimentConfig, name: str, args: argparse.Namespace) -> None:
+def print_scores(config: ExperimentConfig, name: str, args: argparse.Namespace,
+                 out_root: Optional[Path] = None) -> None:
     """Print (and with ``args.json`` write) the official scores of split ``name``'s roots that
-    have labels, or say that there is nothing to score."""
+    have labels (hypotheses in ``out_root``, or in the split with None), or say that there is
+    nothing to score."""
     from ..text.scoring import format_score_report, write_json
 
-    results = score_roots(config.splits[name].roots, args.hyp_dir_name, split_dataset_options(config, name).label_dir)
+    label_dir = split_dataset_options(config, name).label_dir
+    results = score_roots(config.splits[name].roots, args.hyp_dir_name, label_dir, out_root)
     for result in results:
         print(format_score_report(result))
     if args.json and results:
         write_json(results[0] if len(results) == 1 else {"splits": results}, args.json)
     if not results:
-        print("no labels/: hypotheses written, nothing to score (submit the output/ folders)")
+        print(f"no {label_dir}/: hypotheses written, nothing to score (submit the SESSION/{args.hyp_dir_name}/ "
+              f"folders{f' of {out_root}' if out_root is not None else ''})")

@@ -29,16 +29,25 @@ def trained(tmp_path_factory, tiny_config_file):
 
 
 def test_decode_a_dev_split_and_score(trained, capsys):
+    """By default the hypotheses go under the run folder, ``<train.out_dir>/hypotheses/<split>``,
+    beside links to each session's metadata and labels, not into the data."""
     path, base = trained
     assert cli.main(["decode", str(path), str(base / "run" / "last.pt"), "valid", "--json", str(base / "s.json")]) == 0
     out = capsys.readouterr().out
-    assert "chunks (asd, chunk_size 15 s)" in out and "Average Speaker WER:" in out
+    hypotheses = base / "run" / "hypotheses" / "valid"
+    assert "chunks (asd, chunk_size 15 s)" in out and "Average Speaker WER:" in out and f"to {hypotheses} in" in out
     session = base / "data" / "valid" / "session_00"
+    assert not (session / "output").exists()
     speakers = list(json.loads((session / "metadata.json").read_text()))
-    assert sorted(p.stem for p in (session / "output").glob("*.vtt")) == sorted(speakers)
-    clusters = json.loads((session / "output" / "speaker_to_cluster.json").read_text())
+    written = hypotheses / "session_00" / "output"
+    assert sorted(p.stem for p in written.glob("*.vtt")) == sorted(speakers)
+    clusters = json.loads((written / "speaker_to_cluster.json").read_text())
     assert clusters == cluster_session(session)
-    assert json.loads((base / "s.json").read_text())["average"]["speaker_wer"] is not None
+    average = json.loads((base / "s.json").read_text())["average"]
+    assert average["speaker_wer"] is not None
+    # the folder reads as a split (links to metadata.json and labels/): `score` gives the same figures
+    assert cli.main(["score", str(hypotheses), "--json", str(base / "again.json")]) == 0
+    assert json.loads((base / "again.json").read_text())["average"] == average
 
 
 def test_decode_an_eval_split_without_labels(trained, capsys):
@@ -49,9 +58,82 @@ def test_decode_an_eval_split_without_labels(trained, capsys):
                      "--chunk-size", "5"]) == 0
     out = capsys.readouterr().out
     assert "nothing to score" in out and "Average" not in out
-    for vtt in (root / "session_00" / "output").glob("*.vtt"):
+    written = base / "run" / "hypotheses" / "eval" / "session_00" / "output"  # a directory's last name
+    assert f"of {base / 'run' / 'hypotheses' / 'eval'}" in out
+    vtts = list(written.glob("*.vtt"))
+    assert vtts and not (root / "session_00" / "output").exists()
+    for vtt in vtts:
         for cue in read_vtt(vtt):
             assert cue.end_ms - cue.start_ms <= 5000
+
+
+def tree_state(root):
+    """Every path under ``root`` with its mode, size and modification time."""
+    return {str(p.relative_to(root)): (p.lstat().st_mode, p.lstat().st_size, p.lstat().st_mtime_ns)
+            for p in sorted(root.rglob("*"))}
+
+
+@pytest.fixture
+def read_only_split(trained, tmp_path):
+    """A copy of the valid split with every file and folder read-only (restored afterwards).
+    Tests also compare the tree before and after, since root ignores the permissions."""
+    import os
+    import stat
+
+    _, base = trained
+    root = tmp_path / "valid"
+    shutil.copytree(base / "data" / "valid", root)
+    paths = [root, *root.rglob("*")]
+    modes = {p: p.lstat().st_mode for p in paths}
+    for p in paths:
+        os.chmod(p, stat.S_IMODE(modes[p]) & ~0o222)
+    try:
+        yield root
+    finally:
+        for p in paths:
+            os.chmod(p, stat.S_IMODE(modes[p]))
+
+
+def test_a_read_only_split_decodes_to_out_and_scores_with_hyp(trained, read_only_split, tmp_path, capsys):
+    """Issue 21: decode never writes into the data (``--out DIR``), and ``score --hyp DIR`` reads
+    hypotheses kept apart from the labels."""
+    path, base = trained
+    root, out = read_only_split, tmp_path / "hyp"
+    before = tree_state(root)
+    assert cli.main(["decode", str(path), str(base / "run" / "last.pt"), str(root), "--out", str(out),
+                     "--json", str(tmp_path / "decode.json")]) == 0
+    assert f"to {out} in" in capsys.readouterr().out
+    assert tree_state(root) == before
+    decoded = json.loads((tmp_path / "decode.json").read_text())
+    assert decoded["hyp_root"] == str(out) and decoded["average"]["speaker_wer"] is not None
+    assert cli.main(["score", str(root), "--hyp", str(out), "--json", str(tmp_path / "score.json"),
+                     "--per-speaker"]) == 0
+    scored = json.loads((tmp_path / "score.json").read_text())
+    assert scored["average"] == decoded["average"] and scored["sessions"] == decoded["sessions"]
+    assert scored["split_dir"] == str(root) and scored["hyp_root"] == str(out)
+    assert tree_state(root) == before
+    # a hypothesis folder one level too high, or missing, is named with what it should hold
+    assert cli.main(["score", str(root), "--hyp", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {tmp_path}: holds none of the split's sessions (session_00); expected SESSION/output/" in err
+    assert cli.main(["score", str(root), "--hyp", str(tmp_path / "nope")]) == 2
+    assert f"error: {tmp_path / 'nope'}: hypothesis folder does not exist" in capsys.readouterr().err
+
+
+def test_in_place_writes_the_official_layout_into_the_split(trained, tmp_path, capsys):
+    """``--in-place``: SPLIT/SESSION/output/ as before ``--out`` existed; ``score SPLIT`` reads it."""
+    path, base = trained
+    root = tmp_path / "valid"
+    shutil.copytree(base / "data" / "valid", root)
+    assert cli.main(["decode", str(path), str(base / "run" / "last.pt"), str(root), "--in-place"]) == 0
+    out = capsys.readouterr().out
+    assert "to the split's SESSION/output/ (--in-place)" in out
+    assert (root / "session_00" / "output" / "speaker_to_cluster.json").is_file()
+    assert cli.main(["score", str(root)]) == 0
+    assert "Average Speaker WER:" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as info:  # one place or the other
+        cli.main(["decode", str(path), str(base / "run" / "last.pt"), str(root), "--in-place", "--out", "x"])
+    assert info.value.code == 2
 
 
 def test_bad_input_exits_2_with_the_message(trained, tmp_path, capsys):
@@ -110,8 +192,9 @@ def test_decode_loads_through_the_configs_loader(trained, tmp_path, monkeypatch)
                         ("gpu_stage", ["--set", "decode.device=cuda", "--set", "decode.threads=2"])):
         root = tmp_path / name
         shutil.copytree(base / "data" / "valid", root)
-        assert cli.main(["decode", str(path), str(base / "run" / "last.pt"), str(root), "--no-score"] + extra) == 0
-        written[name] = decoded_files(root)
+        assert cli.main(["decode", str(path), str(base / "run" / "last.pt"), str(root), "--no-score",
+                         "--out", str(tmp_path / "hyp" / name)] + extra) == 0
+        written[name] = decoded_files(tmp_path / "hyp" / name)
     plain, pinned, gpu_stage = loaders
     assert not plain.pin_memory and pinned.pin_memory
     assert plain.generator.initial_seed() == 0 and pinned.generator.initial_seed() == 7  # sampler.seed
