@@ -60,7 +60,12 @@ def site(tmp_path_factory):
 def test_every_page_of_docs_is_in_the_navigation():
     """A new guide or API page must be added to mkdocs.yml's nav (mkdocs only logs one that is not)."""
     yaml = pytest.importorskip("yaml")
-    listed = set(nav_pages(yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))["nav"]))
+    class Loader(yaml.SafeLoader):  # mkdocs.yml names a Python function (the heading slugs): not needed here
+        pass
+
+    Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)
+    listed = set(nav_pages(config["nav"]))
     pages = {path.relative_to(DOCS).as_posix() for path in DOCS.rglob("*.md")}
     assert pages - listed == set(), f"docs pages missing from mkdocs.yml's nav: {sorted(pages - listed)}"
     assert listed - pages == set(), f"mkdocs.yml's nav lists missing pages: {sorted(listed - pages)}"
@@ -99,3 +104,15 @@ def test_dev_py_docs_serves_or_builds_strictly():
     assert dev.docs_args(["--build"]) == ["build", "--strict", "--site-dir", str(ROOT / "site")]
     assert dev.docs_args(["--build", "out", "-q"]) == ["build", "--strict", "--site-dir", str(Path("out").resolve()), "-q"]
     assert "dev.py docs" in dev.__doc__
+
+
+def test_heading_anchors_are_those_tests_test_docs_checks_links_against(site):
+    """A guide's heading anchors are GitHub's on the site too, so one link works in both places."""
+    spec = importlib.util.spec_from_file_location("docs_checks", ROOT / "tests" / "test_docs.py")
+    docs_checks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(docs_checks)
+    for page in sorted(DOCS.glob("*.md")):
+        built = (site / ("index.html" if page.stem == "index" else f"{page.stem}/index.html")).read_text(encoding="utf-8")
+        ids = set(re.findall(r'\bid="([^"]+)"', built))
+        missing = docs_checks.anchors(page) - ids
+        assert not missing, f"{page.name}: headings whose anchor on the site differs from GitHub's: {sorted(missing)}"
