@@ -31,7 +31,7 @@ from .segment_index import SegmentIndex, SessionEntry, SpeakerEntry, Track
 from .sources import missing_lip_message, require_one_crop_size, require_view_sources
 
 #: Bump when the index layout or the rules that build it change (invalidates caches).
-INDEX_VERSION = 3
+INDEX_VERSION = 4  # 4: segments="asd" merges gaps of 25 frames by default (the baseline's inference)
 
 
 def default_cache_dir() -> Path:

@@ -2,8 +2,10 @@
 without ``labels/``. One function per source of ``DatasetOptions.segments``:
 
 * ``"asd"``: the baseline's chunks of each central track's ``track_XX_asd.json``
-  (:mod:`.asd_chunks`; ``chunk_size`` is its ``max_chunk_size``, ``asd_exact_baseline`` picks the
-  frame variant). A track whose crop lists no ``asd`` file gets fixed windows instead, as
+  (:mod:`.asd_chunks`; ``chunk_size`` is its ``max_chunk_size``; ``asd_exact_baseline`` picks
+  what the baseline's inference runs (25-frame merge gap, last frame dropped) or the documented
+  parameter table with the corrected end frame: :func:`.asd_chunks.chunking_parameters`). A
+  track whose crop lists no ``asd`` file gets fixed windows instead, as
   the baseline's inference does, with a warning.
 * ``"windows"``: each track cut into ``ceil(n / W)`` equal windows of at most ``W =
   int(chunk_size * 25)`` frames (the last one shorter).
@@ -16,7 +18,6 @@ chunk (counted in the index report by the builder).
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 from pathlib import Path
 from typing import List, Sequence, Tuple
@@ -28,7 +29,7 @@ from ..corpus.metadata import SessionMetadata, ViewInfo
 from ..corpus.vtt import read_vtt
 from ..errors import MCoRecDataError
 from ..timeline import cue_frames, frame_to_ms, seconds_to_frames
-from .asd_chunks import CENTRAL_ASD, AsdParameters, asd_chunks, chunk_frames
+from .asd_chunks import AsdParameters, asd_chunks, chunk_frames, chunking_parameters
 from .options import DatasetOptions
 from .segment_index import Track
 
@@ -86,7 +87,7 @@ def plan_chunks(options: DatasetOptions, meta: SessionMetadata, speaker: str, vi
             else:
                 chunks.append((*cue_frames(cue.start_ms, cue.end_ms), cue.start_ms, cue.end_ms))
     else:
-        params = dataclasses.replace(CENTRAL_ASD, max_chunk_size=options.chunk_size)
+        params = chunking_parameters(options.asd_exact_baseline, options.chunk_size)
         windows = 0
         for crop, track in zip(view.crops, tracks):
             if options.segments == "asd" and crop.asd is not None:

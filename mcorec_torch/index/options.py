@@ -84,9 +84,11 @@ class DatasetOptions:
                                       'work without labels/', choices=SEGMENT_SOURCES)
     chunk_size: float = _option(DEFAULT_CHUNK_SIZE, 'segments="asd": longest chunk (active frames; the baseline\'s '
                                       'max_chunk_size); "windows": window length', unit="seconds", above=0.0)
-    asd_exact_baseline: bool = _option(True, 'segments="asd": frames [first, last) of a chunk, dropping '
-                                             'its last frame as the baseline\'s inference does; false: '
-                                             '[first, last + 1)')
+    asd_exact_baseline: bool = _option(True, 'segments="asd": the chunks the baseline\'s inference '
+                                             'produces (gaps of up to 25 frames merged, by its fallback to '
+                                             'min_duration_on; frames [first, last), its last frame dropped); '
+                                             'false: its documented parameter table (gaps of up to 12 frames) '
+                                             'and frames [first, last + 1)')
 
     def __post_init__(self) -> None:
         for spec, info in option_fields():

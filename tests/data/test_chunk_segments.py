@@ -9,7 +9,7 @@ from mcorec_torch import MCoRecDataset, collate, synthetic
 from mcorec_torch.corpus.asd_scores import read_asd_scores
 from mcorec_torch.corpus.vtt import write_vtt
 from mcorec_torch.data.chunk_samples import chunk_counts
-from mcorec_torch.index.asd_chunks import asd_chunks, chunk_frames
+from mcorec_torch.index.asd_chunks import asd_chunks, chunk_frames, chunking_parameters
 from mcorec_torch.qa.verify import check_sample
 from mcorec_torch.timeline import SAMPLES_PER_FRAME, cue_frames
 
@@ -49,7 +49,7 @@ def test_asd_chunks_on_a_split_without_labels(eval_split, tmp_path, exact):
             path = root / "session_00" / f"speakers/{spk.name}/central_crops/track_{track.index:02d}_asd.json"
             frames, scores = read_asd_scores(path)
             expected += [(spk.name, *chunk_frames(c, frames[0], track.frame_start, exact))
-                         for c in asd_chunks(frames, scores)]
+                         for c in asd_chunks(frames, scores, chunking_parameters(exact))]
     got = sorted((ds[i]["speaker"], ds[i]["frame_start"], ds[i]["frame_end"]) for i in range(len(ds)))
     assert got == sorted(expected)
     cues = {spk.name: [cue_frames(c.start_ms, c.end_ms) for c in spk.cues] for spk in spec.speakers}
