@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import inspect
 import io
 import os
 import re
@@ -54,8 +55,8 @@ def _describe(hint: Any, choices: Optional[Tuple[str, ...]] = None) -> str:
     hint, optional = _optional(hint)
     tail = " or null" if optional else ""
     origin = typing.get_origin(hint)
-    if origin is list:
-        (item,) = typing.get_args(hint)
+    if origin in (list, tuple):
+        item = _item(hint)
         if choices:
             return f"a list of ({_describe(item, choices)}){tail}"
         plural = {str: "strings", int: "integers", float: "numbers", bool: "true/false values"}.get(item)
@@ -68,6 +69,11 @@ def _describe(hint: Any, choices: Optional[Tuple[str, ...]] = None) -> str:
         return "a mapping" + tail
     names = {bool: "true/false", int: "an integer", float: "a number", str: "a string"}
     return names.get(hint, getattr(hint, "__name__", str(hint))) + tail
+
+
+def _item(hint: Any) -> Any:
+    """The item type of ``List[X]`` or ``Tuple[X, ...]``."""
+    return typing.get_args(hint)[0]
 
 
 def _is_interpolation(value: Any) -> bool:
@@ -109,10 +115,10 @@ def _check_types(value: Any, hint: Any, key: str, source: str, choices: Optional
         fields = {f.name: f for f in dataclasses.fields(inner)}
         return {str(k): _check_types(v, hints[k], _join(key, k), source, fields[k].metadata.get("choices"))
                 if k in fields else v for k, v in value.items()}
-    if origin is list:
+    if origin in (list, tuple):  # Tuple[X, ...] (a list option of DatasetOptions) is a YAML list too
         if not isinstance(value, list):
             raise wrong
-        (item,) = typing.get_args(inner)
+        item = _item(inner)
         return [_check_types(v, item, f"{key}[{i}]", source, choices) for i, v in enumerate(value)]
     if origin is dict:
         if not isinstance(value, dict):
@@ -208,14 +214,45 @@ def split_dataset_options(config: ExperimentConfig, split: str) -> DatasetConfig
     return options
 
 
+def _transform_arguments(cls: type) -> Optional[Dict[str, inspect.Parameter]]:
+    """The keyword arguments ``cls(...)`` takes, by name; ``None`` when it takes any (``**kwargs``)."""
+    parameters = inspect.signature(cls).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return None
+    return {name: p for name, p in parameters.items()
+            if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)}
+
+
+def _check_transform_arguments(name: str, cls: type, kwargs: Dict[str, Any], key: str, source: str) -> None:
+    """A :class:`ConfigError` naming the first argument ``cls`` does not take (with the ones it
+    takes and the closest), or the arguments it needs and was not given."""
+    known = _transform_arguments(cls)
+    if known is None:
+        return
+    allowed = f"its arguments: {', '.join(known)}" if known else "it takes no arguments"
+    for argument in kwargs:
+        if argument not in known:
+            close = difflib.get_close_matches(str(argument), list(known), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ConfigError(source, f"{key}.{argument}",
+                              f"transform {name!r} has no argument {argument!r}; {allowed}{hint}")
+    missing = [arg for arg, p in known.items() if p.default is inspect.Parameter.empty and arg not in kwargs]
+    if missing:
+        raise ConfigError(source, key, f"transform {name!r} needs {', '.join(missing)}; {allowed}")
+
+
 def build_transform(spec: Dict[str, Any], key: str, source: str, registry: Dict[str, Any]) -> Any:
-    """The transform ``{name: ..., <argument>: ...}`` from ``registry``; errors name ``key``."""
+    """The transform ``{name: ..., <argument>: ...}`` from ``registry``; errors name ``key`` (and
+    the argument), a misspelled name or argument with the closest known ones."""
     if "name" not in spec:
         raise ConfigError(source, key, f"a transform needs a name, one of {', '.join(sorted(registry))}")
     name = spec["name"]
     if name not in registry:
-        raise ConfigError(source, f"{key}.name", f"unknown transform {name!r}; known: {', '.join(sorted(registry))}")
+        close = difflib.get_close_matches(str(name), sorted(registry), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ConfigError(source, f"{key}.name", f"unknown transform {name!r}; known: {', '.join(sorted(registry))}{hint}")
     kwargs = {k: v for k, v in spec.items() if k != "name"}
+    _check_transform_arguments(name, registry[name], kwargs, key, source)
     try:
         return registry[name](**kwargs)
     except TypeError as exc:

@@ -51,7 +51,7 @@ def test_ego_config_pairs_central_lips_with_lapel_audio():
     ({"splits": {"train": {"roots": ["d"], "transforms": [{"name": "twirl"}]}}},
      "splits.train.transforms[0].name", "unknown transform 'twirl'"),
     ({"splits": {"train": {"roots": ["d"], "transforms": [{"name": "random_crop", "sise": 88}]}}},
-     "splits.train.transforms[0]", "sise"),
+     "splits.train.transforms[0].sise", "transform 'random_crop' has no argument 'sise'; its arguments: size"),
     ({"splits": {"train": {"roots": ["d"], "transforms": [{"size": 88}]}}}, "splits.train.transforms[0]",
      "needs a name"),
     ({**minimal(), "text": {"tokenizer": {"units": "u.txt"}}}, "text.tokenizer.model", "missing"),
