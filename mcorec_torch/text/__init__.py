@@ -13,6 +13,7 @@ from .normalize import (DISFLUENCIES, WhisperEnglishNormalizer, get_normalizer, 
 
 _LAZY = {
     "Tokenizer": "tokenizer", "load_tokenizer": "tokenizer", "train_tokenizer": "tokenizer",
+    "train_named_tokenizer": "tokenizer", "piece_count": "tokenizer",
     "collect_transcripts": "tokenizer", "read_units": "tokenizer", "write_units": "tokenizer",
     "score_split": "scoring", "score_session": "scoring", "format_score_report": "scoring",
     "pairwise_f1": "scoring", "pairwise_f1_per_speaker": "scoring",

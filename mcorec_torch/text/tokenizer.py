@@ -21,11 +21,14 @@ offers :data:`MODEL_TYPES`) are built without them.
 from __future__ import annotations
 
 import os
+import re
 import sys
+import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .._io import atomic_write_text, read_text
+from ..checks import OptionError
 from ..corpus.cues import cue_fault
 from ..corpus.layout import DEFAULT_LABEL_DIR, METADATA_FILE, list_sessions, speaker_sort_key
 from ..corpus.metadata import load_metadata
@@ -43,10 +46,18 @@ __all__ = [
     "Tokenizer",
     "collect_transcripts",
     "load_tokenizer",
+    "piece_count",
     "read_units",
+    "train_named_tokenizer",
     "train_tokenizer",
     "write_units",
 ]
+
+#: What follows a trained tokenizer's name in its files: the model, its vocabulary, the ESPnet units.
+TOKENIZER_SUFFIXES = (".model", ".vocab", "_units.txt")
+
+#: SentencePiece's refusal of a vocabulary smaller than the characters it must cover.
+_TOO_FEW = re.compile(r"Vocabulary size is smaller than required_chars\. (\d+) vs (\d+)")
 
 
 BLANK = "<blank>"
@@ -241,36 +252,80 @@ def write_units(model_path: PathLike, units_path: PathLike) -> int:
     return len(lines)
 
 
+def piece_count(model_path: PathLike) -> int:
+    """The pieces of a SentencePiece model: its vocabulary as ``vocab_size`` counts it
+    (``<unk>``, ``<s>`` and ``</s>`` included; a model trained with ``vocab_size=5000`` on
+    enough text has 5000)."""
+    return int(_sentencepiece().SentencePieceProcessor(model_file=os.fspath(model_path)).get_piece_size())
+
+
 def train_tokenizer(texts: Iterable[str], out_prefix: PathLike, vocab_size: int, *,
                     model_type: str = "unigram", character_coverage: float = 1.0,
-                    num_threads: int = 1, write_units_file: bool = True) -> Path:
+                    num_threads: int = 1, write_units_file: bool = True, option: str = "vocab_size") -> Path:
     """Train a SentencePiece model on ``texts`` (one sentence each; empty ones skipped).
 
     Writes ``<out_prefix>.model``, ``<out_prefix>.vocab`` and, unless ``write_units_file`` is
     False, ``<out_prefix>_units.txt``; returns the ``.model`` path. ``hard_vocab_limit`` is
-    off, so a corpus too small for ``vocab_size`` yields a smaller vocabulary instead of an
-    error. Deterministic for the same texts and arguments (the thread count changes the
-    result, hence a fixed default of 1).
+    off, so a corpus too small for ``vocab_size`` yields the largest vocabulary it supports
+    (:func:`piece_count` of the result) instead of an error. A ``vocab_size`` below the
+    characters the text needs (unigram, bpe) raises :class:`~mcorec_torch.checks.OptionError`
+    naming ``option`` and the smallest that works. Deterministic for the same texts and
+    arguments (the thread count changes the result, hence a fixed default of 1).
     """
     sentences = [t for t in texts if t and not t.isspace()]
     if not sentences:
         raise ValueError("no non-empty text to train a tokenizer on")
     out_prefix = Path(out_prefix)
     out_prefix.parent.mkdir(parents=True, exist_ok=True)
-    _sentencepiece().SentencePieceTrainer.train(
-        sentence_iterator=iter(sentences),
-        model_prefix=str(out_prefix),
-        vocab_size=int(vocab_size),
-        model_type=model_type,
-        character_coverage=character_coverage,
-        hard_vocab_limit=False,
-        num_threads=int(num_threads),
-        minloglevel=2,
-    )
+    try:
+        _sentencepiece().SentencePieceTrainer.train(
+            sentence_iterator=iter(sentences),
+            model_prefix=str(out_prefix),
+            vocab_size=int(vocab_size),
+            model_type=model_type,
+            character_coverage=character_coverage,
+            hard_vocab_limit=False,
+            num_threads=int(num_threads),
+            minloglevel=2,
+        )
+    except RuntimeError as exc:
+        too_few = _TOO_FEW.search(str(exc))
+        if too_few is None:
+            raise
+        raise OptionError(option, f"{option} {vocab_size} is smaller than the {too_few.group(2)} characters and "
+                          f"control pieces the text needs ({model_type} model): use at least {too_few.group(2)}, or a "
+                          "lower character coverage") from None
     model_path = out_prefix.with_name(out_prefix.name + ".model")
     if write_units_file:
         write_units(model_path, out_prefix.with_name(out_prefix.name + "_units.txt"))
     return model_path
+
+
+def train_named_tokenizer(texts: Iterable[str], out_dir: PathLike, vocab_size: int, *, name: Optional[str] = None,
+                          model_type: str = "unigram", character_coverage: float = 1.0,
+                          option: str = "vocab_size") -> Tuple[Path, int]:
+    """:func:`train_tokenizer` into ``out_dir``, the files named ``<name>.model``,
+    ``<name>.vocab`` and ``<name>_units.txt`` (:data:`TOKENIZER_SUFFIXES`) where ``name``
+    defaults to ``<model_type><pieces>``, the vocabulary the model really has: the text may
+    support fewer pieces than ``vocab_size`` (then that smaller number, the largest that works,
+    names it). Trained in a temporary folder of ``out_dir`` and moved into place, so no file of
+    a failed run is left. Returns ``(model path, pieces)``."""
+    out_dir = Path(out_dir)
+    created = not out_dir.exists()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with tempfile.TemporaryDirectory(dir=out_dir, prefix=".tokenizer-") as work:
+            trained = train_tokenizer(texts, Path(work) / "tokenizer", vocab_size, model_type=model_type,
+                                      character_coverage=character_coverage, option=option)
+            pieces = piece_count(trained)
+            final = name or f"{model_type}{pieces}"
+            for suffix in TOKENIZER_SUFFIXES:
+                os.replace(Path(work) / f"tokenizer{suffix}", out_dir / f"{final}{suffix}")
+    except BaseException:
+        if created and not any(out_dir.iterdir()):
+            out_dir.rmdir()  # the folder this call made, still empty
+        raise
+    return out_dir / f"{final}.model", pieces
 
 
 def collect_transcripts(split_dirs: Union[PathLike, Sequence[PathLike]], style: Optional[str] = "train",

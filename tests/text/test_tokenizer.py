@@ -212,11 +212,12 @@ def test_collect_transcripts(tmp_path):
 def test_tokenizer_command(tmp_path, capsys):
     _write_split(tmp_path / "train")
     out = tmp_path / "tok"
-    assert main(["tokenizer", str(tmp_path / "train"), "--vocab-size", "30", "--out-dir", str(out)]) == 0
-    for name in ("unigram30.model", "unigram30.vocab", "unigram30_units.txt"):
-        assert (out / name).is_file()
-    assert "trained on 2 cues" in capsys.readouterr().out
-    tok = Tokenizer(out / "unigram30.model", out / "unigram30_units.txt")
+    assert main(["tokenizer", str(tmp_path / "train"), "--vocab-size", "18", "--out-dir", str(out),
+                 "--model-type", "char"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["char18.model", "char18.vocab", "char18_units.txt"]
+    printed = capsys.readouterr().out
+    assert "trained on 2 cues" in printed and "fewer than" not in printed  # 14 characters, the space, <unk>, <s>, </s>
+    tok = Tokenizer(out / "char18.model", out / "char18_units.txt")
     assert tok.decode(tok.encode("THE CAT'S ON THE MAT")) == "THE CAT'S ON THE MAT"
     assert "Z" not in "".join(tok.token_list)  # "zebra" cues were outside the UEM
     # bad input is a one-line error naming the path and exit 2 (SPEC §9), as for every command
@@ -283,3 +284,53 @@ def test_tokenizer_flag_values_are_bad_input_not_a_sentencepiece_traceback(tmp_p
     err = capsys.readouterr().err
     assert f"error: {message}" in err and "Traceback" not in err
     assert not (tmp_path / "tok").exists()
+
+
+def _largest_vocabulary(texts, model_type, tmp_path):
+    """SentencePiece's own answer: the largest vocabulary it accepts for ``texts`` with a hard
+    limit ("Vocabulary size too high (N). Please set it to a value <= M.")."""
+    import re
+
+    import sentencepiece
+
+    with pytest.raises(RuntimeError, match="Vocabulary size too high") as info:
+        sentencepiece.SentencePieceTrainer.train(sentence_iterator=iter(texts), model_prefix=str(tmp_path / "hard"),
+                                                 vocab_size=5000, model_type=model_type, hard_vocab_limit=True,
+                                                 num_threads=1, minloglevel=2)
+    return int(re.search(r"value <= (\d+)", str(info.value)).group(1))
+
+
+@pytest.mark.parametrize("model_type", ["unigram", "bpe"])
+def test_tokenizer_command_names_the_model_by_the_vocabulary_it_has(tmp_path, capsys, model_type):
+    """Issue 21: ``--vocab-size 5000`` on a split that supports fewer pieces names the files by
+    the pieces the model has (the largest vocabulary SentencePiece accepts for that text) and
+    says so; ``--name`` keeps the user's name and still says how many pieces it has."""
+    _write_split(tmp_path / "train")
+    largest = _largest_vocabulary(collect_transcripts(tmp_path / "train"), model_type, tmp_path)
+    out = tmp_path / "tok"
+    assert main(["tokenizer", str(tmp_path / "train"), "--out-dir", str(out), "--model-type", model_type]) == 0
+    name = f"{model_type}{largest}"
+    assert sorted(p.name for p in out.iterdir()) == [f"{name}.model", f"{name}.vocab", f"{name}_units.txt"]
+    printed = capsys.readouterr().out
+    assert (f"the text supports {largest} pieces, fewer than --vocab-size 5000: the model has {largest}, "
+            f"named {name}\n") in printed
+    assert f"model: {out / name}.model" in printed
+    assert Tokenizer(out / f"{name}.model").vocab_size == largest
+    assert main(["tokenizer", str(tmp_path / "train"), "--out-dir", str(tmp_path / "named"), "--name", "mine",
+                 "--model-type", model_type]) == 0
+    printed = capsys.readouterr().out
+    assert f"the model has {largest}\n" in printed and (tmp_path / "named" / "mine_units.txt").is_file()
+
+
+def test_a_vocabulary_below_the_characters_of_the_text_is_bad_input(tmp_path, capsys):
+    """``--vocab-size`` smaller than the characters the text needs: an ``error:`` naming the
+    flag and the smallest that works, not SentencePiece's traceback; nothing is left behind."""
+    _write_split(tmp_path / "train")
+    out = tmp_path / "tok"
+    assert main(["tokenizer", str(tmp_path / "train"), "--vocab-size", "5", "--out-dir", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "error: --vocab-size 5 is smaller than the " in err and "Traceback" not in err
+    smallest = int(err.split("use at least ")[1].split(",")[0])
+    assert not out.exists()
+    assert main(["tokenizer", str(tmp_path / "train"), "--vocab-size", str(smallest), "--out-dir", str(out)]) == 0
+    assert (out / f"unigram{smallest}.model").is_file()
