@@ -1,112 +1,14 @@
-"""`check` on a copy of a synthetic split with planted faults: every fault named in one run,
-grouped by session; what is unusual but valid is a note, not a problem (SPEC §10)."""
+"""`check` on a copy of a synthetic split with planted faults (fixture ``faulty``, see
+``planted.py``): every fault named in one run, grouped by session; what is loadable but
+unusual is a note, not a problem (SPEC §10)."""
 import json
-import shutil
-from fractions import Fraction
 
-import av
-import numpy as np
 import pytest
 
 from mcorec_torch import MCoRecDataError, MCoRecDataset
 from mcorec_torch.cli import main
 from mcorec_torch.qa.check import check_split
-
-
-def encode(path, frames, size, fps, gop=250):
-    """A plain H.264 mp4 of ``frames`` gray frames (no audio), a keyframe every ``gop``."""
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=Fraction(fps), options={"g": str(gop), "bf": "0"})
-        stream.width = stream.height = size
-        stream.pix_fmt = "yuv420p"
-        for k in range(frames):
-            image = np.full((size, size, 3), k % 256, dtype=np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-
-
-def video_only(src, dst):
-    """``src`` remuxed without its audio stream."""
-    tmp = dst.with_name("tmp_" + dst.name)
-    with av.open(str(src)) as inp, av.open(str(tmp), "w") as out:
-        video = out.add_stream_from_template(inp.streams.video[0])
-        for packet in inp.demux(inp.streams.video[0]):
-            if packet.dts is None:
-                continue
-            packet.stream = video
-            out.mux(packet)
-    tmp.replace(dst)
-
-
-def corrupt_middle(path, nbytes=3000, seed=1):
-    data = bytearray(path.read_bytes())
-    rng = np.random.default_rng(seed)
-    mid = len(data) // 2
-    data[mid: mid + nbytes] = rng.integers(0, 256, nbytes, dtype=np.uint8).tobytes()
-    path.write_bytes(bytes(data))
-
-
-def crops(session, speaker):
-    return session / "speakers" / speaker / "central_crops"
-
-
-#: (what was planted, a fragment check must print for it, session)
-FAULTS = [
-    ("crop path leaving the session folder", "key 'spk_1.central.crops[0].video': path '../../../outside.mp4' leaves", "session_00"),
-    ("absolute bbox path", "key 'spk_1.central.crops[1].bbox': absolute path", "session_00"),
-    ("NaN UEM start", "key 'spk_2.central.uem.start': expected a finite number, got nan", "session_00"),
-    ("1e999 frame_end", "track_00.json: key 'frame_end': expected a finite number", "session_00"),
-    ("overlapping tracks", "overlap track_00.mp4", "session_00"),
-    ("timing line with '->'", "spk_1.vtt:3: malformed cue timing", "session_00"),
-    ("overlapping cues", "of the same speaker", "session_00"),
-    ("speaker missing from speaker_to_cluster.json", "speaker spk_3 of metadata.json has no conversation id", "session_00"),
-    ("crop sizes differ in one speaker", "crop size 96x96 differs from 224x224", "session_00"),
-    ("30 fps video", "video is 30 fps", "session_00"),
-    ("Infinity in an ASD json", "track_00_asd.json: key '9': expected a finite number as score", "session_00"),
-    ("bbox key not a frame", "track_01_bbox.json: key 'x': expected a frame number", "session_00"),
-    ("crop without audio where the central audio comes from the crops", "has no audio stream; without central_video.mp4", "session_01"),
-]
-DEEP_ONLY = ("corrupt middle of a track", "packet(s) do not decode", "session_00")
-
-
-@pytest.fixture(scope="module")
-def faulty(dev_split, tmp_path_factory):
-    root, _ = dev_split
-    copy = tmp_path_factory.mktemp("faulty") / "dev"
-    shutil.copytree(root, copy)
-    s0, s1 = copy / "session_00", copy / "session_01"
-    meta_path = s0 / "metadata.json"
-    meta = json.loads(meta_path.read_text())
-    meta["spk_1"]["central"]["crops"][0]["video"] = "../../../outside.mp4"
-    meta["spk_1"]["central"]["crops"][1]["bbox"] = "/abs/track_bbox.json"
-    meta["spk_2"]["central"]["uem"]["start"] = float("nan")
-    meta_path.write_text(json.dumps(meta))  # json writes NaN, as a careless tool would
-    track = crops(s0, "spk_3") / "track_00.json"
-    track.write_text(track.read_text().replace('"frame_end": ', '"frame_end": 1e999, "_was": '))
-    first, second = (json.loads((crops(s0, "spk_0") / f"track_0{k}.json").read_text()) for k in (0, 1))
-    shift = second["frame_start"] - (first["frame_start"] + 10)
-    second.update(frame_start=second["frame_start"] - shift, frame_end=second["frame_end"] - shift)
-    (crops(s0, "spk_0") / "track_01.json").write_text(json.dumps(second))
-    vtt = s0 / "labels" / "spk_1.vtt"
-    vtt.write_text(vtt.read_text().replace("-->", "->", 1))
-    vtt = s0 / "labels" / "spk_2.vtt"
-    vtt.write_text(vtt.read_text() + "\n00:00:05.000 --> 00:00:06.000\nonce\n\n00:00:05.500 --> 00:00:06.500\ntwice\n")
-    clusters = s0 / "labels" / "speaker_to_cluster.json"
-    clusters.write_text(json.dumps({k: v for k, v in json.loads(clusters.read_text()).items() if k != "spk_3"}))
-    shutil.copy(crops(s0, "spk_2") / "track_01_lip.av.mp4", crops(s0, "spk_2") / "track_01.mp4")
-    third = json.loads((crops(s0, "spk_0") / "track_02.json").read_text())
-    encode(crops(s0, "spk_0") / "track_02.mp4", third["frame_end"] - third["frame_start"], 224, 30)
-    (crops(s0, "spk_0") / "track_00_asd.json").write_text('{"9": Infinity}')
-    (crops(s0, "spk_0") / "track_01_bbox.json").write_text('{"x": {"x1": 1, "y1": 1, "x2": 2, "y2": 2}}')
-    (s1 / "central_video.mp4").unlink()
-    video_only(crops(s1, "spk_1") / "track_00_lip.av.mp4", crops(s1, "spk_1") / "track_00_lip.av.mp4")
-    # short GOPs: decoding the first and last frames does not pass the middle
-    timing = json.loads((crops(s0, "spk_3") / "track_01.json").read_text())
-    encode(crops(s0, "spk_3") / "track_01.mp4", timing["frame_end"] - timing["frame_start"], 224, 25, gop=10)
-    corrupt_middle(crops(s0, "spk_3") / "track_01.mp4", nbytes=400)
-    return copy
+from planted import DEEP_ONLY, NOTES, PROBLEMS
 
 
 @pytest.fixture(scope="module")
@@ -119,12 +21,20 @@ def deep(faulty):
     return check_split(faulty, deep=True, progress=False)
 
 
-@pytest.mark.parametrize("what,fragment,session", FAULTS, ids=[f[0] for f in FAULTS])
+@pytest.mark.parametrize("what,fragment,session", PROBLEMS, ids=[f[0] for f in PROBLEMS])
 def test_every_planted_fault_is_named_in_one_run(shallow, deep, what, fragment, session):
     for result in (shallow, deep):
         found = [p for p in result.problems if fragment in str(p)]
         assert found, f"{what}: {fragment!r} not in\n{result.format()}"
         assert all(p.session == session for p in found)
+        assert not [n for n in result.notes if fragment in str(n)]
+
+
+@pytest.mark.parametrize("what,fragment,session", NOTES, ids=[f[0] for f in NOTES])
+def test_every_planted_oddity_is_a_note(shallow, what, fragment, session):
+    found = [n for n in shallow.notes if fragment in str(n) and n.session == session]
+    assert found, f"{what}: {fragment!r} not in the notes of\n{shallow.format()}"
+    assert not [p for p in shallow.problems if fragment in str(p)]
 
 
 def test_mid_file_corruption_needs_deep(shallow, deep):
@@ -135,23 +45,19 @@ def test_mid_file_corruption_needs_deep(shallow, deep):
     assert deep.frames_decoded > 5000
 
 
-def test_valid_but_unusual_is_a_note(shallow):
-    notes = "\n".join(str(n) for n in shallow.notes)
-    assert "session_01/central_video.mp4: no central video" in notes
-    assert "48000 Hz, 2 channel(s): resampled to 16000 Hz and averaged to mono" in notes
-    assert not [p for p in shallow.problems if "central_video.mp4" in p.path]
-
-
 def test_report_groups_by_session_and_cli_exits_1(faulty, shallow, capsys, tmp_path):
     text = shallow.format()
     assert text.index("session_00:") < text.index("session_01:")
     block = text[text.index("session_00:"): text.index("session_01:")]
     assert "  problem speakers/spk_2/central_crops/track_01.mp4: crop size 96x96" in block
+    assert "  note    labels/spk_2.vtt:" in block
     assert main(["check", str(faulty), "--json", str(tmp_path / "c.json")]) == 1
     assert "problem(s)" in capsys.readouterr().out
     report = json.loads((tmp_path / "c.json").read_text())
     assert report["ok"] is False and report["problems"] == len(shallow.problems)
     assert {f["level"] for f in report["by_session"]["session_01"]} == {"problem", "note"}
+    kinds = {f["kind"]: f["level"] for findings in report["by_session"].values() for f in findings}
+    assert kinds["cue_overlap"] == kinds["tracks_overlap"] == "note" and kinds["frame_rate"] == "problem"
     assert main(["check", str(faulty), "--json", "-", "--no-decode"]) == 1
     assert json.loads(capsys.readouterr().out)["sessions"] == 2
 

@@ -1,9 +1,10 @@
 """``check``: validate a split directory and report every problem of it in one run, grouped
-by session, plus notes on what is unusual but valid (SPEC §10).
+by session, plus notes on what is loadable but unusual (SPEC §10).
 
-Modules: :mod:`.result` (findings and their report), :mod:`.collector` (recording and going
-on), :mod:`.media` (one media file; full decoding for ``deep``), :mod:`.session` (one
-session folder)."""
+Modules: :mod:`.findings` (every kind of finding and its class, declared once),
+:mod:`.result` (findings and their report), :mod:`.collector` (recording and going on),
+:mod:`.media` (one media file; full decoding for ``deep``), :mod:`.session` (one session
+folder)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,11 +14,12 @@ from ...corpus.layout import session_folders, split_level_fault
 from ...errors import PathLike
 from ...index.options import DatasetOptions
 from .collector import Collector
+from .findings import KINDS, MIXED_CROP_SIZES, NO_SESSIONS, SPLIT_LEVEL, SPLIT_MISSING, Kind
 from .media import DeepJob, run_deep
 from .result import NOTE, PROBLEM, CheckResult, Problem
 from .session import SessionChecker
 
-__all__ = ["CheckResult", "NOTE", "PROBLEM", "Problem", "check_split"]
+__all__ = ["CheckResult", "KINDS", "Kind", "NOTE", "PROBLEM", "Problem", "check_split"]
 
 
 def check_split(root: PathLike, decode: bool = True, options: Optional[DatasetOptions] = None, *,
@@ -34,13 +36,13 @@ def check_split(root: PathLike, decode: bool = True, options: Optional[DatasetOp
     out = Collector()
     sessions: List[Path] = []
     if not root.is_dir():
-        out.add(root, "split directory does not exist")
+        out.add(SPLIT_MISSING, root, "split directory does not exist")
     elif (fault := split_level_fault(root)) is not None:
-        out.add(root, fault)
+        out.add(SPLIT_LEVEL, root, fault)
     else:
         sessions = session_folders(root)
         if not sessions:
-            out.add(root, "no session folders found")
+            out.add(NO_SESSIONS, root, "no session folders found")
     jobs: Optional[List[DeepJob]] = [] if deep else None
     checker = SessionChecker(out, options, decode, jobs)
     for session_dir in sessions:
@@ -49,8 +51,8 @@ def check_split(root: PathLike, decode: bool = True, options: Optional[DatasetOp
     if len(checker.sizes) > 1:
         sizes = ", ".join(f"{w}x{h} ({n} tracks, e.g. {path.relative_to(root)})"
                           for (w, h), (path, n) in sorted(checker.sizes.items(), key=lambda item: -item[1][1]))
-        out.note(root, f"crops={options.crops!r} of view={options.view!r} come in more than one size: {sizes}; "
-                       "a batch needs one size (resize in a transform)")
+        out.add(MIXED_CROP_SIZES, root, f"crops={options.crops!r} of view={options.view!r} come in more than one "
+                                        f"size: {sizes}; a batch needs one size (resize in a transform)")
     frames = run_deep(out, jobs, show_progress=progress) if jobs else 0
     return CheckResult(root=str(root), sessions=len(sessions), files=out.files, problems=out.problems,
                        notes=out.notes, frames_decoded=frames)

@@ -1,7 +1,8 @@
 """``check``'s look at one media file: it exists, opens, demuxes; its video is 25 fps and its
-frame count matches the track json; it has audio where audio is needed (rate and channels
-other than 16 kHz mono are noted: they are resampled and averaged on loading); its first and
-last frames decode, or with ``deep`` every video and audio frame."""
+frame count matches the track json; a missing audio stream is reported as the caller says
+(a problem where the library reads that audio, a note where it does not); rate and channels
+other than 16 kHz mono are noted (resampled and averaged when read); its first and last
+frames decode, or with ``deep`` every video and audio frame."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from ...media.probe import MediaHeader, count_presented_frames, count_video_pack
 from ...media.video import VideoReader
 from ...timeline import FPS, SAMPLE_RATE
 from .collector import Collector
+from .findings import (AUDIO_CONVERTED, DECODE_FAILED, FRAME_COUNT, FRAME_RATE, MEDIA_UNREADABLE, MISSING_FILE,
+                       NO_FRAMES, Kind)
 
 
 @dataclass(frozen=True)
@@ -57,43 +60,48 @@ def frame_count(path: Path, header: MediaHeader, expected_frames: Optional[int])
 
 
 def check_media(out: Collector, path: Path, *, expected_frames: Optional[int] = None,
-                audio_needed: Optional[str] = None, decode: bool = True,
+                no_audio: Optional[Tuple[Kind, str]] = None, decode: bool = True,
                 deep: Optional[List[DeepJob]] = None) -> Optional[MediaInfo]:
     """Check one media file; returns what was learnt, or ``None`` when it cannot be read.
-    ``audio_needed``: why an audio stream must be there (None: not needed); ``deep``: a list
-    to which the file is added for full decoding instead of decoding its first and last frames."""
+    ``no_audio``: the finding (kind, what it means) when the file has no audio stream (None:
+    none); ``deep``: a list to which the file is added for full decoding instead of decoding
+    its first and last frames."""
     out.files += 1
     if not path.is_file():
-        out.add(path, "file listed in metadata.json does not exist")
+        out.add(MISSING_FILE, path, "file listed in metadata.json does not exist")
         return None
-    header = out.attempt(path, lambda: read_header(path))
-    facts = out.attempt(path, lambda: stream_facts(path)) if header is not None else None
+    header = out.attempt(MEDIA_UNREADABLE, path, lambda: read_header(path))
+    facts = out.attempt(MEDIA_UNREADABLE, path, lambda: stream_facts(path)) if header is not None else None
     if header is None or facts is None:
         return None
     fps, audio_rate, channels = facts
     done = ([f"resampled to {SAMPLE_RATE} Hz"] if audio_rate != SAMPLE_RATE else []) + (
         ["averaged to mono"] if channels > 1 else [])
     if header.has_audio and done:
-        out.note(path, f"audio is {audio_rate} Hz, {channels} channel(s): {' and '.join(done)} on loading")
-    elif not header.has_audio and audio_needed:
-        out.add(path, f"has no audio stream; {audio_needed}")
+        out.add(AUDIO_CONVERTED, path, f"audio is {audio_rate} Hz, {channels} channel(s): {' and '.join(done)} "
+                                       "when it is read")
+    elif not header.has_audio and no_audio is not None:
+        kind, meaning = no_audio
+        out.add(kind, path, f"has no audio stream; {meaning}")
     if not header.has_video:
-        out.add(path, "has no video stream")
+        out.add(NO_FRAMES, path, "has no video stream")
         return MediaInfo(path, 0, 0, 0, header.has_audio)
-    if fps is not None and abs(fps - FPS) > 1e-3:
-        out.add(path, f"video is {fps:g} fps; the MCoRec timeline is {FPS} fps (SPEC §2)")
-    frames = out.attempt(path, lambda: frame_count(path, header, expected_frames))
+    off_timeline = fps is not None and abs(fps - FPS) > 1e-3
+    if off_timeline:
+        out.add(FRAME_RATE, path, f"video is {fps:g} fps; the MCoRec timeline is {FPS} fps (SPEC §2)")
+    frames = out.attempt(MEDIA_UNREADABLE, path, lambda: frame_count(path, header, expected_frames))
     if frames is None:
         return None
     if frames == 0:
-        out.add(path, "video stream has no frames")
+        out.add(NO_FRAMES, path, "video stream has no frames")
         return MediaInfo(path, 0, header.width, header.height, header.has_audio)
     if expected_frames is not None and abs(frames - expected_frames) > 1:
-        out.add(path, f"holds {frames} frames but its track json says {expected_frames} (frame_end - frame_start)")
+        out.add(FRAME_COUNT, path, f"holds {frames} frames but its track json says {expected_frames} "
+                                   "(frame_end - frame_start)")
     if deep is not None:
         deep.append(DeepJob(path, frames, out.session))
-    elif decode:
-        out.attempt(path, lambda: _decode_ends(path, frames))
+    elif decode and not off_timeline:  # frames of another rate cannot be asked for by 25 fps number
+        out.attempt(DECODE_FAILED, path, lambda: _decode_ends(path, frames))
     return MediaInfo(path, frames, header.width, header.height, header.has_audio)
 
 
@@ -144,13 +152,13 @@ def run_deep(out: Collector, jobs: List[DeepJob], show_progress: bool = True) ->
               disable=None if show_progress else True) as bar:
         for job in jobs:
             out.session = job.session
-            result = out.attempt(job.path, lambda: decode_everything(job.path, bar.update))
+            result = out.attempt(DECODE_FAILED, job.path, lambda: decode_everything(job.path, bar.update))
             if result is None:
                 continue
             frames, failures = result
             total += frames
             for failure in failures:
-                out.add(job.path, failure)
+                out.add(DECODE_FAILED, job.path, failure)
             if frames < job.frames:
-                out.add(job.path, f"{frames} of its {job.frames} frames decode")
+                out.add(DECODE_FAILED, job.path, f"{frames} of its {job.frames} frames decode")
     return total

@@ -1,5 +1,6 @@
-"""What ``check`` found: problems (the data is wrong; exit 1) and notes (unusual but valid),
-each naming the file and the key or line, grouped by session."""
+"""What ``check`` found: problems (the library refuses, skips, loses or misplaces data, or the
+format is contradicted; exit 1) and notes (loadable but unusual), each naming the file and the
+key or line, grouped by session. Which kind of finding is which: :mod:`.findings`."""
 from __future__ import annotations
 
 import json
@@ -14,13 +15,15 @@ NOTE = "note"
 @dataclass(frozen=True)
 class Problem:
     """One finding: the file, the message (naming the file, and the key or line), the
-    session folder it belongs to (``None``: the split itself) and its ``level``:
-    ``"problem"`` (the data is wrong) or ``"note"`` (unusual but valid)."""
+    session folder it belongs to (``None``: the split itself), its ``level``: ``"problem"``
+    or ``"note"``, and its ``kind`` (a name of :data:`~.findings.KINDS`, which declares the
+    level)."""
 
     path: str
     message: str
     session: Optional[str] = None
     level: str = PROBLEM
+    kind: str = ""
 
     def __str__(self) -> str:
         return self.message if self.message.startswith(self.path) else f"{self.path}: {self.message}"
@@ -48,7 +51,7 @@ class CheckResult:
 
     @property
     def ok(self) -> bool:
-        """No problem (notes do not count)."""
+        """No problem (notes do not count): ``check`` exits 0."""
         return not self.problems
 
     def by_session(self) -> Dict[Optional[str], List[Problem]]:
