@@ -8,7 +8,8 @@ import sys
 from typing import List, Optional
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("index", "check", "cache", "demo", "score", "tokenizer", "train", "decode", "bench", "export", "export_merge")
+COMMANDS = ("index", "check", "show", "timeline", "cache", "demo", "score", "tokenizer", "train", "decode", "bench", "export",
+            "export_merge")
 
 
 def build_parser() -> argparse.ArgumentParser:

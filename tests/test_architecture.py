@@ -20,7 +20,7 @@ LAYERS = [
     {"index", "text"},
     {"data"},
     {"transforms", "qa", "synthetic", "hypotheses", "gpu"},
-    {"config", "bench", "export"},
+    {"config", "bench", "export", "viz"},
     {"train", "lightning"},
     {"commands"},
     {"cli"},  # the entry point: runs the commands (commands._exit gives the exit status)
