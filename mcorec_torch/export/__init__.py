@@ -22,7 +22,7 @@ from .formats import FORMATS, VIDEO_CHOICES, get_format
 
 _LAZY = {
     "ExportSettings": "plan", "ExportPlan": "plan", "parse_shard": "plan",
-    "ExportResult": "run", "export_split": "run", "output_size": "run", "speech_hours": "run",
+    "ExportResult": "run", "ExportInterrupted": "run", "export_split": "run", "output_size": "run", "speech_hours": "run",
     "merge_export": "merge", "read_manifest": "merge",
     "verify_export": "verify", "format_verify_report": "verify",
     "read_export": "read",

@@ -145,9 +145,10 @@ def mask_from_padding(padding: List[List[int]], count: int) -> np.ndarray:
     return mask
 
 
-def claim_folder(out: PathLike, fingerprint: Dict[str, Any]) -> Path:
+def claim_folder(out: PathLike, fingerprint: Dict[str, Any]) -> bool:
     """Write ``OUT/export.json``, or check that the one there describes the same export;
-    ``MCoRecDataError`` naming what differs when it does not."""
+    ``MCoRecDataError`` naming every setting that differs, with both values in full, when it
+    does not. Returns whether this call wrote it (see :func:`release_folder`)."""
     out = Path(out)
     path = out / FINGERPRINT_FILE
     if path.exists():
@@ -156,23 +157,54 @@ def claim_folder(out: PathLike, fingerprint: Dict[str, Any]) -> Path:
         except ValueError as exc:
             raise MCoRecDataError(path, f"is not valid JSON ({exc}); not an export folder of this library") from exc
         if saved != fingerprint:
-            differing = [key for key in sorted(set(saved) | set(fingerprint)) if saved.get(key) != fingerprint.get(key)]
-            detail = "; ".join(f"{key}: {_short(saved.get(key))} there, {_short(fingerprint.get(key))} now"
-                               for key in differing)
+            detail = "; ".join(f"{key}: {there} there, {now} now" for key, there, now in differences(saved, fingerprint))
             raise MCoRecDataError(path, f"the folder holds an export of another configuration ({detail}); "
                                         "export into another folder or delete this one")
-        return path
+        return False
     if out.exists() and any(p.name != FINGERPRINT_FILE for p in out.iterdir()):
         raise MCoRecDataError(out, "is not empty and holds no export.json: not an export folder; "
                                    "choose an empty or new folder")
     atomic_write_text(path, json.dumps(fingerprint, indent=1, sort_keys=True) + "\n")
-    return path
+    return True
 
 
-def _short(value: Any) -> str:
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}={v!r}" for k, v in value.items())[:160] + "}"
-    return repr(value)
+def differences(saved: Any, now: Any, key: str = "") -> List[Tuple[str, str, str]]:
+    """``[(dotted key, value there, value now), ...]`` of every leaf where two fingerprints
+    differ (``options.min_duration``, ``sessions.session_03``, ...; a key missing on one side
+    is ``(absent)``), values as ``repr``, never shortened."""
+    if isinstance(saved, dict) and isinstance(now, dict):
+        found: List[Tuple[str, str, str]] = []
+        for name in sorted(set(saved) | set(now), key=str):
+            inner = f"{key}.{name}" if key else str(name)
+            found += differences(saved.get(name, _ABSENT), now.get(name, _ABSENT), inner)
+        return found
+    if saved == now:
+        return []
+    return [(key, repr(saved), repr(now))]
+
+
+class _Absent:
+    """A key one fingerprint lacks."""
+
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+_ABSENT = _Absent()
+
+
+def release_folder(out: PathLike) -> bool:
+    """After a run that failed: remove ``OUT/export.json`` when the folder holds no other
+    file (nothing was written that it would describe), and the empty folders under ``OUT``, so
+    the next run, with any settings, starts as in a new folder. Returns whether it was removed."""
+    out = Path(out)
+    path = out / FINGERPRINT_FILE
+    if not path.exists() or any(p.is_file() and p != path for p in out.rglob("*")):
+        return False
+    path.unlink()
+    for folder in sorted((p for p in out.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        folder.rmdir()
+    return True
 
 
 def read_fingerprint(out: PathLike) -> Dict[str, Any]:

@@ -58,9 +58,12 @@ def remove_partials(out: Path, plan: ExportPlan) -> int:
 
 
 def _write_all(plan: ExportPlan, writer: Any, rows: List[int], lines: List[str], skipped: List[List[str]],
-               progress: Optional[Callable[[int], None]]) -> None:
-    """Write segments ``rows`` (their record lines into ``lines``; skipped ones into ``skipped``)."""
+               progress: Optional[Callable[[int], None]], stop: Optional[Callable[[], bool]]) -> None:
+    """Write segments ``rows`` (their record lines into ``lines``; skipped ones into ``skipped``);
+    ``KeyboardInterrupt`` before a segment when ``stop()`` is true."""
     for i in rows:
+        if stop is not None and stop():
+            raise KeyboardInterrupt
         record = plan.record(i)
         try:
             lines.append(json.dumps(writer.write(i, record), sort_keys=True))
@@ -75,26 +78,29 @@ def _write_all(plan: ExportPlan, writer: Any, rows: List[int], lines: List[str],
             progress(1)
 
 
-def export_session(plan: ExportPlan, out: Path, session: str,
-                   progress: Optional[Callable[[int], None]] = None) -> Dict[str, Any]:
+def export_session(plan: ExportPlan, out: Path, session: str, progress: Optional[Callable[[int], None]] = None,
+                   stop: Optional[Callable[[], bool]] = None) -> Dict[str, Any]:
     """Write session ``session`` of ``plan`` into ``out`` unless its part file exists; returns
     ``{"session", "segments", "reused", "skipped": [[id, reason], ...], "done": bool}``
     (``done``: complete from an earlier run). With ``on_error="raise"`` a segment that fails
-    raises ``MCoRecDataError`` naming it; with ``"skip"`` it is listed in ``skipped``."""
+    raises ``MCoRecDataError`` naming it; with ``"skip"`` it is listed in ``skipped``.
+    ``stop()``: checked before each segment; when true the session ends with
+    ``KeyboardInterrupt``. Whatever ends a session early (an error, an interrupt) leaves its
+    files complete or absent: the writer's unfinished ones are removed."""
     part = part_path(out, plan.split, session)
     rows = plan.sessions[session]
     if part.exists():
         return {"session": session, "segments": len(rows), "reused": len(rows), "skipped": [], "done": True}
-    writer = get_format(plan.settings.format).open_writer(plan, out, session)
     lines: List[str] = []
     skipped: List[List[str]] = []
     try:
+        writer = get_format(plan.settings.format).open_writer(plan, out, session)
         try:
-            _write_all(plan, writer, rows, lines, skipped, progress)
+            _write_all(plan, writer, rows, lines, skipped, progress, stop)
+            writer.close()
         except BaseException:
             writer.abort()
             raise
-        writer.close()
     finally:
         plan.dataset.close()
     lines += [json.dumps({"skipped": seg, "reason": why}) for seg, why in skipped]

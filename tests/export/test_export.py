@@ -157,15 +157,84 @@ def test_kaldi_directory(exports, dataset):
         assert round(float(begin) * 25) == record["frame_start"] and round(float(end) * 25) == record["frame_end"]
         assert texts[utt] == record["text"]
     wav = dict(line.split(" ", 1) for line in (folder / "wav.scp").read_text().splitlines())
-    assert wav["session_00"].startswith("ffmpeg") and "central_video.mp4" in wav["session_00"]
+    central = os.path.abspath(dataset.roots[0] / "session_00" / "central_video.mp4")
+    assert f"-m mcorec_torch.export.kaldi_wav --length " in wav["session_00"]
+    assert f" --source {central} " in wav["session_00"] and wav["session_00"].endswith(" |")
     spk2utt = [line.split() for line in (folder / "spk2utt").read_text().splitlines()]
     assert sum(len(row) - 1 for row in spk2utt) == len(dataset)
     assert all(u.startswith(row[0] + "-") for row in spk2utt for u in row[1:])
 
 
-def test_another_configuration_is_refused(exports, dataset):
-    with pytest.raises(MCoRecDataError, match="another configuration.*format"):
-        export_split(dataset, "dev", exports["mp4"], ExportSettings("wds"), progress=False)
+def test_another_configuration_is_refused_naming_every_difference_in_full(exports, dataset, split):
+    """Every setting and option that differs, with both values, none shortened: here the format,
+    the shard size and the colour (a dataset option)."""
+    rgb = MCoRecDataset(split[0], cache_dir=dataset.cache_dir, color="rgb")
+    with pytest.raises(MCoRecDataError) as refused:
+        export_split(rgb, "dev", exports["mp4"], ExportSettings("wds", shard_size="7"), progress=False)
+    text = str(refused.value)
+    assert "another configuration" in text
+    for difference in ("settings.format: 'mp4' there, 'wds' now", "settings.shard_size: '1000' there, '7' now",
+                       "options.color: 'gray' there, 'rgb' now"):
+        assert difference in text
+    assert text.count(" there, ") == 3
+
+
+def test_the_refusal_shows_long_values_whole(tmp_path):
+    from mcorec_torch.export.plan import claim_folder
+
+    long_name = "normalizer_" + "x" * 300
+    saved = {"split": "dev", "normalizer": long_name, "sessions": {f"session_{k:02d}": 5 for k in range(30)},
+             "options": {"min_duration": 0.5, "exclude": ["session_00", "session_01/spk_1"]}}
+    assert claim_folder(tmp_path / "out", saved)
+    now = {"split": "dev", "normalizer": long_name + "y", "sessions": {f"session_{k:02d}": 6 for k in range(30)},
+           "options": {"min_duration": 500, "color": "rgb"}}
+    with pytest.raises(MCoRecDataError) as refused:
+        claim_folder(tmp_path / "out", now)
+    text = str(refused.value)
+    assert f"normalizer: {long_name!r} there, {long_name + 'y'!r} now" in text
+    assert all(f"sessions.session_{k:02d}: 5 there, 6 now" in text for k in range(30))
+    assert "options.min_duration: 0.5 there, 500 now" in text
+    assert "options.exclude: ['session_00', 'session_01/spk_1'] there, (absent) now" in text
+    assert "options.color: (absent) there, 'rgb' now" in text
+    assert "split:" not in text
+
+
+@pytest.mark.parametrize("where", ["open_writer", "load"])
+def test_an_export_failing_before_any_segment_leaves_no_export_json(dataset, tmp_path, monkeypatch, where):
+    """A bad option found while opening the first session, or an error before the first segment
+    is written: the folder keeps no ``export.json``, so a run with other settings is not refused."""
+    from mcorec_torch.export.formats.base import ExportFormat, SessionWriter
+
+    def bad(*args, **kwargs):
+        raise MCoRecDataError("session_00", "a bad option found while opening the session")
+
+    monkeypatch.setattr(ExportFormat if where == "open_writer" else SessionWriter, where, bad)
+    out = tmp_path / "out"
+    with pytest.raises(MCoRecDataError, match="a bad option found"):
+        export_split(dataset, "dev", out, ExportSettings("wds"), progress=False)
+    assert out.is_dir() and not list(out.rglob("*"))
+    monkeypatch.undo()
+    result = export_split(dataset, "dev", out, ExportSettings("kaldi"), progress=False)
+    assert result.merged and len(read_manifest(out)) == len(dataset)
+
+
+def test_an_export_failing_after_segments_keeps_its_export_json(dataset, tmp_path, monkeypatch):
+    from mcorec_torch.export.formats.base import SessionWriter
+
+    load, calls = SessionWriter.load, []
+
+    def fail_fifth(self, i):
+        calls.append(i)
+        if len(calls) == 5:
+            raise MCoRecDataError("segment", "bad")
+        return load(self, i)
+
+    monkeypatch.setattr(SessionWriter, "load", fail_fifth)
+    with pytest.raises(MCoRecDataError, match="bad"):
+        export_split(dataset, "dev", tmp_path / "out", ExportSettings("mp4"), progress=False)
+    assert (tmp_path / "out" / "export.json").exists() and len(list((tmp_path / "out").rglob("*.mp4"))) == 4
+    with pytest.raises(MCoRecDataError, match="another configuration"):
+        export_split(dataset, "dev", tmp_path / "out", ExportSettings("kaldi"), progress=False)
 
 
 def _files(folder):
@@ -314,3 +383,110 @@ def plan_order(dataset):
 
     plan = ExportPlan(dataset, "dev", ExportSettings("wds"))
     return [plan.record(i) for rows in plan.sessions.values() for i in rows]
+
+
+def _bytes(folder):
+    """Every file's bytes by its path under ``folder``."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _no_leftovers(folder):
+    """No file under a temporary or ``.partial`` name anywhere under ``folder``."""
+    from mcorec_torch._io import temporary_target
+
+    return not [p for p in folder.rglob("*") if temporary_target(p.name) or ".partial" in p.name]
+
+
+def test_interrupted_export_keeps_only_complete_files_and_resumes_to_the_same_bytes(dataset, exports, tmp_path,
+                                                                                     monkeypatch):
+    """Ctrl-C (``KeyboardInterrupt``, raised by the private ``INTERRUPT_AFTER_ENV`` hook while a
+    segment's mp4 is still under its temporary name, in the second session): the temporary file
+    is removed, the first session stays complete, and ``ExportInterrupted`` says so; the same
+    export run again ends with the bytes of an uninterrupted run (lossless mp4 is deterministic)."""
+    from mcorec_torch.export import ExportInterrupted, ExportPlan
+    from mcorec_torch.export.formats import base
+
+    first = len(next(iter(ExportPlan(dataset, "dev", ExportSettings("mp4")).sessions.values())))
+    monkeypatch.setattr(base, "_WRITTEN", [0])
+    monkeypatch.setenv(base.INTERRUPT_AFTER_ENV, str(first + 3))
+    out = tmp_path / "interrupted"
+    with pytest.raises(ExportInterrupted) as stopped:
+        export_split(dataset, "dev", out, ExportSettings("mp4", lossless=True), progress=False)
+    assert isinstance(stopped.value, KeyboardInterrupt)
+    assert (stopped.value.sessions_done, stopped.value.sessions, stopped.value.segments_done) == (1, 2, first)
+    assert str(stopped.value) == (f"export interrupted: 1 of 2 sessions complete in {out} ({first} segments), "
+                                  "nothing half-written; the same export run again continues there")
+    assert _no_leftovers(out) and not (out / "manifest.jsonl").exists()
+    assert len(list(out.rglob("*.mp4"))) == first + 3
+    monkeypatch.delenv(base.INTERRUPT_AFTER_ENV)
+    result = export_split(dataset, "dev", out, ExportSettings("mp4", lossless=True), progress=False)
+    assert result.reused == first + 3 and result.removed_partials == 0
+    assert _bytes(out) == _bytes(exports["mp4-lossless"])
+
+
+def test_interrupted_tar_shard_is_dropped_and_the_rerun_equals_one_run(dataset, exports, tmp_path, monkeypatch):
+    """Ctrl-C while a tar shard is open (between two of a sample's entries)."""
+    from mcorec_torch.export import ExportInterrupted
+    from mcorec_torch.export.formats.wds import TarWriter
+
+    add, calls = TarWriter._add, []
+
+    def interrupt_at_the_30th_entry(self, name, data):
+        calls.append(name)
+        if len(calls) == 30:
+            raise KeyboardInterrupt
+        return add(self, name, data)
+
+    monkeypatch.setattr(TarWriter, "_add", interrupt_at_the_30th_entry)
+    out = tmp_path / "wds"
+    with pytest.raises(ExportInterrupted):
+        export_split(dataset, "dev", out, ExportSettings("wds", shard_size="7"), progress=False)
+    assert _no_leftovers(out) and sorted(p.name for p in (out / "wds").iterdir()) == ["dev-session_00-00000.tar"]
+    monkeypatch.undo()
+    export_split(dataset, "dev", out, ExportSettings("wds", shard_size="7"), progress=False)
+    assert _files(out) == _files(exports["wds"])
+
+
+def test_interrupted_merge_resumes_to_the_same_bytes(dataset, exports, tmp_path, monkeypatch):
+    """Ctrl-C while the Kaldi directory is being written (every session complete)."""
+    from mcorec_torch.export import ExportInterrupted
+    from mcorec_torch.export.formats import kaldi
+
+    write, calls = kaldi.atomic_write_text, []
+
+    def interrupt_the_third(path, text):
+        calls.append(path)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return write(path, text)
+
+    monkeypatch.setattr(kaldi, "atomic_write_text", interrupt_the_third)
+    out = tmp_path / "kaldi"
+    with pytest.raises(ExportInterrupted) as stopped:
+        export_split(dataset, "dev", out, ExportSettings("kaldi"), progress=False)
+    assert stopped.value.sessions_done == stopped.value.sessions == 2
+    assert _no_leftovers(out) and len(list((out / "kaldi").iterdir())) == 2 and not (out / "manifest.jsonl").exists()
+    monkeypatch.undo()
+    export_split(dataset, "dev", out, ExportSettings("kaldi"), progress=False)
+    assert _bytes(out) == _bytes(exports["kaldi"])
+
+
+@pytest.mark.slow
+def test_interrupted_export_with_workers_stops_them_and_resumes(dataset, exports, tmp_path, monkeypatch):
+    """With ``--workers 2`` the interrupt is raised inside a worker (the hook, while an mp4 is
+    under its temporary name): the pool stops, every worker removes what it had half-written,
+    and the same export run again ends with the files of an uninterrupted run."""
+    from mcorec_torch.export import ExportInterrupted
+    from mcorec_torch.export.formats import base
+
+    monkeypatch.setattr(base, "_WRITTEN", [0])
+    monkeypatch.setenv(base.INTERRUPT_AFTER_ENV, "3")
+    out = tmp_path / "pool"
+    with pytest.raises(ExportInterrupted) as stopped:
+        export_split(dataset, "dev", out, ExportSettings("mp4"), workers=2, progress=False)
+    assert stopped.value.sessions_done == 0
+    assert _no_leftovers(out)
+    assert not list((out / "parts").glob("*.jsonl")) and 3 <= len(list(out.rglob("*.mp4"))) <= 6
+    monkeypatch.delenv(base.INTERRUPT_AFTER_ENV)
+    export_split(dataset, "dev", out, ExportSettings("mp4"), workers=2, progress=False)
+    assert _files(out) == _files(exports["mp4"])

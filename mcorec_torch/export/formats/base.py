@@ -23,14 +23,18 @@ Record = Dict[str, Any]
 FAIL_AFTER_ENV = "_MCOREC_TORCH_EXPORT_FAIL_AFTER"
 #: Exit status of a process stopped by :data:`FAIL_AFTER_ENV`.
 FAIL_EXIT = 86
+#: Private test hook, as :data:`FAIL_AFTER_ENV` but raising ``KeyboardInterrupt`` (a Ctrl-C:
+#: the cleanup runs) instead of exiting.
+INTERRUPT_AFTER_ENV = "_MCOREC_TORCH_EXPORT_INTERRUPT_AFTER"
 _WRITTEN = [0]  # segments written by this process
 
 
 def segment_written() -> None:
-    """Count one segment written by this process. Failure injection for the resume test: with
+    """Count one segment written by this process. Failure injection for the resume tests: with
     the environment variable :data:`FAIL_AFTER_ENV` set to ``N``, the next
     :func:`commit_bytes` after ``N`` segments exits the process with :data:`FAIL_EXIT` through
-    ``os._exit`` (no cleanup, as a kill would) while its file is still under its temporary name."""
+    ``os._exit`` (no cleanup, as a kill would) while its file is still under its temporary name;
+    with :data:`INTERRUPT_AFTER_ENV`, it raises ``KeyboardInterrupt`` there instead."""
     _WRITTEN[0] += 1
 
 
@@ -38,6 +42,9 @@ def _fail_point() -> None:
     limit = os.environ.get(FAIL_AFTER_ENV)
     if limit is not None and _WRITTEN[0] >= int(limit):
         os._exit(FAIL_EXIT)
+    limit = os.environ.get(INTERRUPT_AFTER_ENV)
+    if limit is not None and _WRITTEN[0] >= int(limit):
+        raise KeyboardInterrupt
 
 
 def commit_file(path: Path, write: Callable[[Path], Any]) -> None:

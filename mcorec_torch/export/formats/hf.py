@@ -143,7 +143,11 @@ class ArrowWriter(SessionWriter):
         super().__init__(plan, out, session)
         self.path = out / "hf" / "parts" / f"{plan.split}-{session}.arrow"
         self.pending = PendingFile(self.path)
-        self.rows = PartWriter(self.pending.tmp, self.settings, plan.dataset)
+        try:
+            self.rows = PartWriter(self.pending.tmp, self.settings, plan.dataset)
+        except BaseException:
+            self.pending.discard()
+            raise
 
     def write(self, i: int, record: Record) -> Record:
         sample = self.load(i)

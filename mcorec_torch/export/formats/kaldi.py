@@ -1,23 +1,55 @@
 """The ``kaldi`` format: an ESPnet/Kaldi data directory ``OUT/kaldi`` over the source
-recordings. No media is written: each record names the recording its audio is cut from (the
-source :meth:`~mcorec_torch.data.reader.SegmentReader.audio_plan` decides, as for the dataset) with the cut in
-seconds of that file, and the crop tracks of its frames."""
+recordings. No media is written: ``wav.scp`` pipes decode each recording onto the central
+timeline (:mod:`mcorec_torch.export.kaldi_wav`, run by the Python that made the export) and
+``segments`` cut it at the segments' first and last frames (F0 / 25, F1 / 25 seconds).
+
+The audio of a record is where :meth:`~mcorec_torch.data.reader.SegmentReader.audio_plan` says,
+as for the dataset: the central video (``recording_id`` = the session), the speaker's lapel mic
+(``<session>-<speaker>-ego``, at its own offset) or, without a central video, the central
+crops' own audio (``<session>-<speaker>-crops``, the speaker's crop first). Every path is
+absolute, so the directory works from any folder."""
 from __future__ import annotations
 
+import os
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
+import numpy as np
+
 from ..._io import atomic_write_text
-from ...corpus.layout import CENTRAL_VIDEO_FILE
 from ...errors import MCoRecDataError
-from ...timeline import SAMPLE_RATE, frame_to_sample
+from ...timeline import SAMPLE_RATE, SAMPLES_PER_FRAME, frame_to_sample
 from ..compare import segment_numbers
+from ..kaldi_wav import PCM16_SCALE, read_pcm16_wav
 from .base import ExportFormat, Record, Sample, SessionWriter
+
+#: The module the ``wav.scp`` pipes run (``python -m``).
+WAV_PROGRAM = "mcorec_torch.export.kaldi_wav"
+
+
+def absolute(path: str) -> str:
+    """``path`` made absolute against the current folder (symbolic links kept)."""
+    return os.path.abspath(path)
+
+
+def audio_sources(plan: Any, index: Any) -> List[List[Any]]:
+    """``[[absolute path, samples, offset], ...]`` of an
+    :class:`~mcorec_torch.data.reader.AudioPlan` (see :mod:`mcorec_torch.export.kaldi_wav`):
+    its file for ``"central"`` and ``"ego"``, its crop tracks in order for ``"crops"`` (each
+    covering the central samples of its frames)."""
+    if plan.kind != "crops":
+        return [[absolute(plan.path), int(plan.samples), int(plan.offset)]]
+    tracks = [index.tracks[t] for t in plan.tracks]
+    return [[absolute(t.path), int(t.num_frames) * SAMPLES_PER_FRAME, frame_to_sample(int(t.start))] for t in tracks]
 
 
 class KaldiWriter(SessionWriter):
-    """Per record: ``recording`` (the source file), ``recording_id``, ``begin``/``end`` (seconds
-    of that file) and ``video`` (``[track, first_track_frame, offset, length]`` per covered run)."""
+    """Per record: ``recording_id``, ``audio`` (its sources, :func:`audio_sources`), ``begin``
+    and ``end`` (seconds of the central timeline: F0 / 25, F1 / 25) and ``video``
+    (``[absolute track path, first_track_frame, offset, length]`` per covered run)."""
 
     def write(self, i: int, record: Record) -> Record:
         dataset, index = self.plan.dataset, self.plan.dataset.index
@@ -25,18 +57,11 @@ class KaldiWriter(SessionWriter):
         speaker = index.speakers[int(index.speaker[row])]
         session = index.sessions[speaker.session]
         source = dataset.reader.audio_plan(row)
-        if source.kind == "ego":
-            rec_id = f"{session.name}-{speaker.name}-ego"
-        elif source.kind == "central":
-            rec_id = session.name
-        else:
-            raise MCoRecDataError(Path(session.path) / CENTRAL_VIDEO_FILE,
-                                  "missing: a kaldi export cuts the audio from the source recording; export this "
-                                  "split in another format (mp4, wds, ...) or with --audio ego (train)")
-        tracks = [[index.tracks[t].path, track_frame, offset, length] for t, offset, track_frame, length in index.pieces(row)]
-        paths = {"recording": str(source.path), "recording_id": rec_id,
-                 "begin": (source.start - source.offset) / SAMPLE_RATE,
-                 "end": (source.stop - source.offset) / SAMPLE_RATE, "video": tracks}
+        rec_id = session.name if source.kind == "central" else f"{session.name}-{speaker.name}-{source.kind}"
+        tracks = [[absolute(index.tracks[t].path), track_frame, offset, length]
+                  for t, offset, track_frame, length in index.pieces(row)]
+        paths = {"recording_id": rec_id, "audio": audio_sources(source, index),
+                 "begin": source.start / SAMPLE_RATE, "end": source.stop / SAMPLE_RATE, "video": tracks}
         return dict(record, paths=paths)
 
 
@@ -47,19 +72,42 @@ def kaldi_utt(record: Record) -> Tuple[str, str]:
     return f"{speaker}-{record['frame_start']:07d}-{record['frame_end']:07d}", speaker
 
 
+def _cut(record: Record) -> Tuple[int, int]:
+    """The record's ``[begin, end)`` in samples of its recording."""
+    return round(record["paths"]["begin"] * SAMPLE_RATE), round(record["paths"]["end"] * SAMPLE_RATE)
+
+
+def wav_commands(records: List[Record]) -> Dict[str, str]:
+    """``{recording id: shell command}`` writing each recording's WAV (16 kHz mono 16-bit,
+    central sample 0 first, long enough for every segment cut from it) to standard output.
+    ``MCoRecDataError`` when two records of one recording name different sources."""
+    sources: Dict[str, List[List[Any]]] = {}
+    length: Dict[str, int] = {}
+    for r in records:
+        rec = r["paths"]["recording_id"]
+        if sources.setdefault(rec, r["paths"]["audio"]) != r["paths"]["audio"]:
+            raise MCoRecDataError(r["id"], f"its audio sources {r['paths']['audio']} differ from those of another "
+                                           f"segment of recording {rec} ({sources[rec]})")
+        length[rec] = max(length.get(rec, 0), _cut(r)[1])
+    python = shlex.quote(os.path.abspath(sys.executable))
+    commands = {}
+    for rec in sorted(sources):
+        args = " ".join(f"--source {shlex.quote(path)} {samples} {offset}" for path, samples, offset in sources[rec])
+        commands[rec] = f"{python} -m {WAV_PROGRAM} --length {length[rec]} {args}"
+    return commands
+
+
 def kaldi_files(records: List[Record]) -> Dict[str, List[str]]:
-    """The lines of each file of the data directory: ``wav.scp`` (an ffmpeg pipe giving 16 kHz
-    mono WAV of the recording's audio), ``segments`` (seconds of that audio), ``text``,
-    ``utt2spk``, ``spk2utt``, ``utt2num_frames`` (video frames), ``video.scp`` (the first crop
-    track) and ``video_segments`` (``utt track first_track_frame offset_in_segment length`` per
-    covered run of frames)."""
-    wav, segments, text, utt2spk, frames, video, video_segments = {}, [], [], [], [], [], []
+    """The lines of each file of the data directory: ``wav.scp`` (``<recording> <command> |``,
+    :func:`wav_commands`), ``segments`` (seconds of that recording: the central timeline),
+    ``text``, ``utt2spk``, ``spk2utt``, ``utt2num_frames`` (video frames), ``video.scp`` (the
+    first crop track) and ``video_segments`` (``utt track first_track_frame offset_in_segment
+    length`` per covered run of frames). Paths are absolute."""
+    segments, text, utt2spk, frames, video, video_segments = [], [], [], [], [], []
     spk2utt: Dict[str, List[str]] = {}
     for r in sorted(records, key=lambda r: kaldi_utt(r)[0]):
         utt, spk = kaldi_utt(r)
         p = r["paths"]
-        wav[p["recording_id"]] = f"{p['recording_id']} ffmpeg -nostdin -v error -i {p['recording']} -vn -ac 1 " \
-                                 f"-ar {SAMPLE_RATE} -f wav - |"
         segments.append(f"{utt} {p['recording_id']} {p['begin']:.7f} {p['end']:.7f}")
         text.append(f"{utt} {r['text']}")
         utt2spk.append(f"{utt} {spk}")
@@ -68,13 +116,25 @@ def kaldi_files(records: List[Record]) -> Dict[str, List[str]]:
         if p["video"]:
             video.append(f"{utt} {p['video'][0][0]}")
         video_segments += [f"{utt} {track} {first} {offset} {length}" for track, first, offset, length in p["video"]]
-    return {"wav.scp": [wav[k] for k in sorted(wav)], "segments": segments, "text": text, "utt2spk": utt2spk,
+    wav = [f"{rec} {command} |" for rec, command in wav_commands(records).items()]
+    return {"wav.scp": wav, "segments": segments, "text": text, "utt2spk": utt2spk,
             "spk2utt": [f"{s} {' '.join(u)}" for s, u in sorted(spk2utt.items())], "utt2num_frames": frames,
             "video.scp": video, "video_segments": video_segments}
 
 
+def run_wav_command(command: str) -> np.ndarray:
+    """The samples (float32) a ``wav.scp`` command writes; ``MCoRecDataError`` with its error
+    output when it fails."""
+    done = subprocess.run(["sh", "-c", command], capture_output=True)
+    if done.returncode != 0:
+        raise MCoRecDataError(command, f"exited with status {done.returncode}: "
+                                       f"{done.stderr.decode(errors='replace').strip()[-500:]}")
+    return read_pcm16_wav(done.stdout)
+
+
 class KaldiFormat(ExportFormat):
-    """The data directory; verified by its cuts and texts (there is no media to re-read)."""
+    """The data directory; verified by running its ``wav.scp`` commands and cutting them by
+    ``segments`` (there is no media of its own to re-read)."""
 
     name = "kaldi"
     writer = KaldiWriter
@@ -88,18 +148,29 @@ class KaldiFormat(ExportFormat):
                                    "read the split itself")
 
     def verify(self, out: Path, dataset: Any, records: List[Record], fingerprint: Dict[str, Any]) -> Dict[str, Any]:
-        """Each record's ``segments`` cut (seconds) is the segment's sample range and its text
-        the dataset's (from the index: no media decoded)."""
+        """Each record's audio, from its recording's ``wav.scp`` command cut at its ``segments``
+        times, equals the dataset's within 16-bit rounding; its text is the dataset's."""
         by_id = segment_numbers(dataset)
+        commands = dict(line[:-2].split(" ", 1) for line in
+                        (out / "kaldi" / "wav.scp").read_text(encoding="utf-8").splitlines())
+        recordings: Dict[str, np.ndarray] = {}
         problems = []
         for record in records:
             i = by_id[record["id"]]
-            begin, end = record["paths"]["begin"], record["paths"]["end"]
-            if round((end - begin) * SAMPLE_RATE) != frame_to_sample(dataset.num_frames(i)) or \
-                    record["text"] != dataset.text(i):
-                problems.append(f"{record['id']}: segments cut {begin}-{end} s or text differs from the dataset")
+            rec = record["paths"]["recording_id"]
+            if rec not in recordings:
+                recordings[rec] = run_wav_command(commands[rec])
+            begin, end = _cut(record)
+            audio = recordings[rec][begin:end]
+            reference = dataset.load_audio(i).numpy()
+            if len(audio) != len(reference) or np.abs(audio - reference).max() > 1 / PCM16_SCALE:
+                problems.append(f"{record['id']}: the wav.scp audio of {rec} cut at {begin}-{end} differs from the "
+                                f"dataset's")
+            if record["text"] != dataset.text(i):
+                problems.append(f"{record['id']}: the text differs from the dataset's")
         return {"checked": len(records), "problems": problems, "lossless": False, "frame_indices": 0, "frames": 0,
-                "note": "kaldi: the segments cuts (seconds) and texts equal the dataset's"}
+                "note": "kaldi: the wav.scp audio cut by segments equals the dataset's within 16-bit rounding, "
+                        "and the texts are the dataset's"}
 
 
 FORMAT = KaldiFormat()

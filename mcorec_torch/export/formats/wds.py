@@ -72,8 +72,8 @@ class TarWriter(SessionWriter):
         """Finish the open shard: close the tar, rename it to its name."""
         if self.tar is not None:
             self.tar.close()
-            self.tar = None
             self.pending.commit()
+            self.tar = None  # after the rename: abort() still removes a shard interrupted before it
 
     def abort(self) -> None:
         """Drop the open shard (its temporary file is removed); an error closing it (the failure
