@@ -60,7 +60,7 @@ def _background(sample: dict) -> Any:
     conversation = sample["conversation"]
     lines = [sample["id"], f"{sample['speaker']} · conversation {conversation if conversation >= 0 else '?'}",
              f"frames {sample['frame_start']}-{sample['frame_end']}",
-             f"cue {sample['start']:.3f}-{sample['end']:.3f} s"]
+             f"{'cue' if 'text' in sample else 'chunk'} {sample['start']:.3f}-{sample['end']:.3f} s"]
     draw.multiline_text((_TEXT_X0, _CROP_Y0), "\n".join(lines), font=small, fill=(220, 220, 220), spacing=4)
     text = sample.get("text")
     words = textwrap.wrap(text, 62, max_lines=3, placeholder=" ...") if text else ["(no text: an unlabeled chunk)"]

@@ -86,7 +86,7 @@ def show_segment(dataset: Any, segment: Union[int, str], path: PathLike) -> Segm
             panels[name].tick_params(labelbottom=False)
         panels["spectrogram"].set_xlabel(f"seconds on the central timeline: frames {view.sample['frame_start']} "
                                          f"to {view.sample['frame_end']} ({view.t0:.2f}-{view.t1:.2f} s); magenta: "
-                                         "the cue's start and end")
+                                         f"the {_what(view)}'s start and end")
         axes = {name: time_axis(fig, ax) for name, ax in panels.items()}
         save_png(fig, path)
     return SegmentPicture(Path(path), view.sample["id"], SIZE, view.every, tiles, axes["mask"], axes["activity"],
@@ -100,7 +100,7 @@ def _header(fig: Any, view: SegmentView) -> None:
     conversation = sample["conversation"]
     info = (f"session {sample['session']} · speaker {sample['speaker']} · conversation "
             f"{conversation if conversation >= 0 else 'unknown'} · frames {sample['frame_start']}-"
-            f"{sample['frame_end']} ({len(mask)} frames, {int((~mask).sum())} padding) · cue "
+            f"{sample['frame_end']} ({len(mask)} frames, {int((~mask).sum())} padding) · {_what(view)} "
             f"{sample['start']:.3f}-{sample['end']:.3f} s · {_every(view.every)} shown, central frame numbers")
     text_at(fig, 12, 32, info, fontsize=9)
     if "text" in sample:
@@ -108,6 +108,11 @@ def _header(fig: Any, view: SegmentView) -> None:
     else:
         lines = [f"no text: an unlabeled chunk (SPEC §12) of track {sample.get('track')}"]
     text_at(fig, 12, 52, "\n".join(lines), fontsize=9, style="italic", parse_math=False)
+
+
+def _what(view: SegmentView) -> str:
+    """``"cue"`` for a transcript segment, ``"chunk"`` for an unlabeled one (SPEC §12)."""
+    return "cue" if "text" in view.sample else "chunk"
 
 
 def _every(step: int) -> str:

@@ -128,6 +128,21 @@ def test_the_picture_is_deterministic_and_dateless(drawn, tmp_path):
     assert 0 < picture.seconds < 60
 
 
+def test_an_unlabeled_chunk_of_gray_face_crops(dev_split, viz_cache, tmp_path):
+    """No text (an ASD chunk, SPEC §12), 224x224 gray crops scaled down into the tiles."""
+    from mcorec_torch import MCoRecDataset
+
+    root, _ = dev_split
+    dataset = MCoRecDataset(root, segments="asd", crops="face", color="gray", cache_dir=viz_cache)
+    sample = dataset.load(0)
+    picture = show_segment(dataset, 0, tmp_path / "chunk.png")
+    image = read_png(picture.path)
+    assert "text" not in sample and len(picture.tiles) <= 24
+    decoded = [synthetic.decode_frame_index(image[t.box.y0: t.box.y1, t.box.x0: t.box.x1])
+               for t in picture.tiles if not t.padding]
+    assert decoded == [t.frame for t in picture.tiles if not t.padding] and len(decoded) >= 10
+
+
 def test_a_segment_that_does_not_exist_is_an_option_error(dev_dataset):
     dataset, _ = dev_dataset
     with pytest.raises(OptionError, match=r"segment must be in \[0, "):
