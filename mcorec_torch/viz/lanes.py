@@ -104,6 +104,8 @@ def _dataset(session_dir: Path, options: DatasetOptions, cache_dir: Optional[Pat
     if options.segments != "labels":
         raise OptionError("segments", f"segments must be 'labels' for a timeline (it draws the transcript cues "
                                       f"and the ASD chunks both), got {options.segments!r}")
+    if "allow_empty" in {f.name for f in dataclasses.fields(options)}:
+        options = dataclasses.replace(options, allow_empty=True)  # a split without cues: the picture says so
     return MCoRecDataset(session_dir.parent, cache_dir=cache_dir, **dataclasses.asdict(options))
 
 
@@ -197,7 +199,9 @@ def session_lanes(session_dir: PathLike, options: Optional[DatasetOptions] = Non
     options = options or DatasetOptions()
     dataset = _dataset(session_dir, options, cache_dir)
     index = dataset.index
-    session = next(k for k, s in enumerate(index.sessions) if s.name == session_dir.name)
+    session = next((k for k, s in enumerate(index.sessions) if s.name == session_dir.name), None)
+    if session is None:
+        raise MCoRecDataError(session_dir, "the index of the split holding this folder lists no such session")
     meta = load_metadata(session_dir)
     session_frames = _session_frames(meta, dataset.cache_dir)
     hyp_dir = _hyp_dir(session_dir, hyp_dir)
