@@ -1,13 +1,20 @@
-"""``mcorec-torch check ROOT``: validate a split and list every problem, grouped by session
-(exit 1 if any; notes on what is unusual but valid do not count); when there is no problem,
-also show which segments the given options make of it."""
+"""``mcorec-torch check ROOT``: validate a split and list every problem and note, grouped by
+session (exit 1 if there is a problem; notes on what is loadable but unusual do not count);
+when there is no problem, also show which segments the given options make of it. ``--json``
+and ``--html`` write the same findings as JSON and as a self-contained page."""
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
+import sys
+from typing import TYPE_CHECKING, Optional, Tuple
 
 from ._options import add_dataset_options, dataset_options
+
+if TYPE_CHECKING:
+    from ..index.options import DatasetOptions
+    from ..index.report import IndexReport
 
 
 def add_parser(subparsers) -> None:
@@ -20,31 +27,63 @@ def add_parser(subparsers) -> None:
                           help="decode every video and audio frame of every file (slow; shows a progress bar)")
     parser.add_argument("--json", metavar="FILE",
                         help="also write the findings as JSON ('-': print only the JSON)")
+    parser.add_argument("--html", metavar="FILE",
+                        help="also write the findings and the segment report as one self-contained HTML page")
     add_dataset_options(parser)
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def _segments(args: argparse.Namespace, options: "DatasetOptions") -> Tuple[int, "IndexReport", str]:
+    """(segments, the index's report, what made them) of the split with these options (a data
+    error exits 2)."""
     from ..data.dataset import MCoRecDataset
+
+    dataset = MCoRecDataset(args.root, cache_dir=args.cache_dir, **dataclasses.asdict(options))
+    made_by = (f"{len(dataset)} segments with crops={options.crops!r}, view={options.view!r}, "
+               f"audio={options.audio!r}")
+    return len(dataset), dataset.report(), made_by
+
+
+def _emit(text: str) -> None:
+    """Print ``text`` and a newline, all of it written out here: a reader of stdout that went
+    away (``| head``) then raises ``BrokenPipeError`` inside the command, which the command
+    line ends quietly (``commands._exit``), never in the interpreter's exit. (A buffered
+    stream takes a write that the closing reader cut short as done and drops the rest, so
+    the bytes are written in a loop until all are out.)"""
+    stream = sys.stdout
+    raw = getattr(stream, "buffer", None)
+    if raw is None:  # a text-only stream (tests replace stdout)
+        stream.write(text + "\n")
+        stream.flush()
+        return
+    stream.flush()
+    rest = memoryview((text + "\n").encode(stream.encoding or "utf-8", stream.errors or "strict"))
+    while rest:
+        rest = rest[raw.write(rest):]
+        raw.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    from .._io import atomic_write_text
     from ..qa.check import check_split
+    from ..qa.check.html import render_html
 
     options = dataset_options(args)
     result = check_split(args.root, decode=not args.no_decode, options=options, deep=args.deep)
     report = result.to_dict()
     machine = args.json == "-"
     if not machine:
-        print(result.format())
-    if result.ok:  # what the dataset makes of the split with these options (a data error exits 2)
-        dataset = MCoRecDataset(args.root, cache_dir=args.cache_dir, **dataclasses.asdict(options))
-        report["segments"] = {"count": len(dataset), "options": dataclasses.asdict(options),
-                              "report": dataset.report().to_dict()}
+        _emit(result.format())
+    segments: Optional[Tuple[int, "IndexReport", str]] = _segments(args, options) if result.ok else None
+    if segments is not None:
+        count, index_report, made_by = segments
+        report["segments"] = {"count": count, "options": dataclasses.asdict(options), "report": index_report.to_dict()}
         if not machine:
-            print(f"\n{len(dataset)} segments with crops={options.crops!r}, view={options.view!r}, "
-                  f"audio={options.audio!r}:")
-            print(dataset.report().format())
+            _emit(f"\n{made_by}:\n{index_report.format()}")
+    if args.html:
+        atomic_write_text(args.html, render_html(result, segments))
     if machine:
-        print(json.dumps(report, indent=2))
+        _emit(json.dumps(report, indent=2))
     elif args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(report, handle, indent=2)
+        atomic_write_text(args.json, json.dumps(report, indent=2) + "\n")
     return 0 if result.ok else 1

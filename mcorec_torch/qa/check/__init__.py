@@ -55,4 +55,4 @@ def check_split(root: PathLike, decode: bool = True, options: Optional[DatasetOp
                                         f"size: {sizes}; a batch needs one size (resize in a transform)")
     frames = run_deep(out, jobs, show_progress=progress) if jobs else 0
     return CheckResult(root=str(root), sessions=len(sessions), files=out.files, problems=out.problems,
-                       notes=out.notes, frames_decoded=frames)
+                       notes=out.notes, frames_decoded=frames, session_names=[s.name for s in sessions])

@@ -48,6 +48,8 @@ class CheckResult:
     problems: List[Problem] = field(default_factory=list)
     notes: List[Problem] = field(default_factory=list)
     frames_decoded: int = 0
+    #: The session folders checked, by name (sorted).
+    session_names: List[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
