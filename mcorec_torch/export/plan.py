@@ -94,15 +94,17 @@ class ExportPlan:
                                                enumerate(self.all_sessions.items()) if k % n == i}
 
     def fingerprint(self) -> Dict[str, Any]:
-        """What identifies the export (the same for every shard of it)."""
+        """What identifies the export (the same for every shard of it), as ``export.json``
+        holds it (JSON values: a tuple option is a list, so a re-run compares equal)."""
         dataset = self.dataset
         tokenizer = getattr(dataset.tokenizer, "model_path", None) if dataset.tokenizer is not None else None
-        return {"version": FINGERPRINT_VERSION, "split": self.split,
-                "settings": dataclasses.asdict(self.settings),
-                "options": dataclasses.asdict(dataset.options),
-                "normalizer": getattr(dataset, "normalizer_name", None) or _callable_name(dataset.normalize),
-                "tokenizer": Path(tokenizer).name if tokenizer else None,
-                "sessions": {name: len(rows) for name, rows in self.all_sessions.items()}}
+        fingerprint = {"version": FINGERPRINT_VERSION, "split": self.split,
+                       "settings": dataclasses.asdict(self.settings),
+                       "options": dataclasses.asdict(dataset.options),
+                       "normalizer": getattr(dataset, "normalizer_name", None) or _callable_name(dataset.normalize),
+                       "tokenizer": Path(tokenizer).name if tokenizer else None,
+                       "sessions": {name: len(rows) for name, rows in self.all_sessions.items()}}
+        return json.loads(json.dumps(fingerprint))
 
     def record(self, i: int) -> Dict[str, Any]:
         """The manifest line of segment ``i`` without its ``paths`` (seconds, frames, ids)."""

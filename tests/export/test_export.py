@@ -179,6 +179,23 @@ def test_another_configuration_is_refused_naming_every_difference_in_full(export
     assert text.count(" there, ") == 3
 
 
+def test_the_fingerprint_is_what_export_json_holds(dataset, tmp_path):
+    """A tuple option (``exclude``) is compared as the JSON list ``export.json`` holds, so the
+    same export run again is not refused."""
+    from mcorec_torch.export import ExportPlan
+
+    from mcorec_torch import DatasetOptions
+
+    tuple_option = "exclude" in DatasetOptions.__dataclass_fields__  # landing beside this change
+    excluding = MCoRecDataset(dataset.roots[0], cache_dir=dataset.cache_dir, color="gray",
+                              **({"exclude": ("session_01/spk_1",)} if tuple_option else {}))
+    fingerprint = ExportPlan(excluding, "dev", ExportSettings("kaldi")).fingerprint()
+    assert fingerprint["options"].get("exclude", ["session_01/spk_1"]) == ["session_01/spk_1"]
+    assert json.loads(json.dumps(fingerprint)) == fingerprint
+    for _ in range(2):
+        assert export_split(excluding, "dev", tmp_path / "out", ExportSettings("kaldi"), progress=False).merged
+
+
 def test_the_refusal_shows_long_values_whole(tmp_path):
     from mcorec_torch.export.plan import claim_folder
 
