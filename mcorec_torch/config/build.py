@@ -10,7 +10,7 @@ import dataclasses
 import os
 import re
 from pathlib import Path
-from typing import Any, Dict, Optional, Union
+from typing import Any, Callable, Dict, Optional, Union
 
 from .load import build_transform, load_config, split_dataset_options
 from .schema import ConfigError, ExperimentConfig
@@ -32,7 +32,11 @@ def _path(value: str, config: Optional[ExperimentConfig] = None, key: str = "") 
     return Path(expanded)
 
 
-def _write_synthetic_split(config: ExperimentConfig, name: str) -> None:
+#: Where :func:`prepare_data` says what it is about to do (one line each; e.g. ``print``).
+Say = Optional[Callable[[str], None]]
+
+
+def _write_synthetic_split(config: ExperimentConfig, name: str, say: Say = None) -> None:
     spec = config.split(name)
     if spec.synthetic is None:
         return
@@ -42,12 +46,15 @@ def _write_synthetic_split(config: ExperimentConfig, name: str) -> None:
     from .. import synthetic
 
     s = spec.synthetic
+    if say is not None:
+        say(f"writing the synthetic split splits.{name} ({s.num_sessions} session(s) of {s.num_frames} frames) "
+            f"to {root} ...")
     synthetic.make_split(root, s.split, num_sessions=s.num_sessions, seed=s.seed, num_frames=s.num_frames,
                          content=s.content, num_speakers=s.num_speakers, num_conversations=s.num_conversations)
     (root / ".complete").write_text("written by mcorec_torch.config.prepare_data\n")
 
 
-def _train_missing_tokenizer(config: ExperimentConfig) -> None:
+def _train_missing_tokenizer(config: ExperimentConfig, say: Say = None) -> None:
     spec = config.text.tokenizer
     if spec is None or spec.train_if_missing is None or _path(spec.model, config, "text.tokenizer.model").exists():
         return
@@ -60,7 +67,10 @@ def _train_missing_tokenizer(config: ExperimentConfig) -> None:
     from ..text.choices import style_of
     from ..text.tokenizer import collect_transcripts, train_tokenizer, write_units
 
-    _write_synthetic_split(config, "train")
+    _write_synthetic_split(config, "train", say)
+    if say is not None:
+        say(f"training the tokenizer {model} ({spec.train_if_missing.model_type}, vocab_size "
+            f"{spec.train_if_missing.vocab_size}) on the train split's transcripts ...")
     train_split = config.split("train")
     style = style_of(config.text.normalizer) if config.text.normalizer is not None else None
     texts = collect_transcripts([_path(r) for r in train_split.roots], style=style,
@@ -71,15 +81,16 @@ def _train_missing_tokenizer(config: ExperimentConfig) -> None:
         write_units(model, _path(spec.units))
 
 
-def prepare_data(config: ExperimentConfig, split: Optional[str] = None) -> None:
+def prepare_data(config: ExperimentConfig, split: Optional[str] = None, say: Say = None) -> None:
     """Write missing synthetic splits (``splits.<name>.synthetic``) and train a missing
     tokenizer (``text.tokenizer.train_if_missing``); ``split=None`` prepares every split.
+    ``say``: called with one line before each of these steps (nothing when all is there).
 
     Run it in one process before others start (``scripts/train_avsr.py`` does it on rank 0
     before the other ranks build their loaders)."""
     for name in ([split] if split is not None else list(config.splits)):
-        _write_synthetic_split(config, name)
-    _train_missing_tokenizer(config)
+        _write_synthetic_split(config, name, say)
+    _train_missing_tokenizer(config, say)
 
 
 def build_tokenizer(config: ExperimentConfig) -> Any:
@@ -113,6 +124,8 @@ def build_dataset(config: ExperimentConfig, split: str, *, tokenizer: Any = None
         compose = Compose(transforms, seed=config.transforms.seed)
         compose.bind(dataset)
         dataset.transform = compose
+    # batches decoded in place (SPEC §5) get the collate function's Tmax
+    dataset.batch_pad_to_multiple_of = config.loader.pad_to_multiple_of
     return dataset
 
 

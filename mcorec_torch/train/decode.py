@@ -34,7 +34,7 @@ from ..data.chunk_samples import chunk_counts
 from ..errors import MCoRecDataError
 from ..hypotheses import HypothesisCollector
 from ..index.asd_chunks import DEFAULT_CHUNK_SIZE
-from .loop import run_folder
+from .resume import run_folder
 from .runtime import Run, build_model, ctc_classes, first_sample, greedy_texts, model_outputs, require_tokenizer
 
 DECODE_SPLIT = "_decode"

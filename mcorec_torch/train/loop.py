@@ -13,7 +13,12 @@ spaces included); with ``train.eval_challenge`` also the challenge metric on tha
 chunks (speaker WER, conversation F1, joint error: :mod:`mcorec_torch.train.challenge`).
 Checkpoints (model, optimizer, schedule, sampler position, config) go to
 ``<train.out_dir>/last.pt`` every ``train.checkpoint_every`` steps and at each epoch end;
-``--resume`` continues with exactly the batches an uninterrupted run would have seen.
+``--resume`` continues with exactly the batches an uninterrupted run would have seen. A
+checkpoint saved by another number of processes continues at an epoch boundary with this
+run's world size (said in one line): at once when it was saved at one, with ``--next-epoch``
+(the rest of the interrupted epoch skipped) when it was saved mid-epoch; without the flag that
+is an ``error:`` naming it. While it writes synthetic data, trains a tokenizer, indexes a
+split or waits for the first batch, it says so first.
 Under torchrun it uses gloo on CPU and NCCL on GPU; every rank gets the same number of
 batches (SPEC §5) and rank 0 evaluates, logs and saves.
 
@@ -25,7 +30,6 @@ batches (SPEC §5) and rank 0 evaluates, logs and saves.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import math
 import os
@@ -36,33 +40,14 @@ from typing import IO, Any, Dict, Iterator, Optional, Sequence, Tuple
 import torch
 import torch.distributed as dist
 
-from .._io import atomic_write_bytes
-from ..config import ConfigError, ExperimentConfig, build_dataloader, load_config, prepare_data, set_epoch
+from ..config import ExperimentConfig, build_dataloader, build_sampler, load_config, prepare_data, set_epoch
 from ..data.collate import to_device
 from .model import ctc_loss
+from .resume import claim_run_folder, resume_position, run_folder, save_checkpoint
 from .runtime import Run, build_model, ctc_classes, first_sample, greedy_texts, model_outputs, require_tokenizer
 
 __all__ = ["run_training", "Trainer", "claim_run_folder", "run_folder", "lr_factor", "loss_and_cer",
            "save_checkpoint"]
-
-
-def run_folder(config: ExperimentConfig) -> Path:
-    """``train.out_dir`` with ``~`` and ``$VARS`` expanded: where ``last.pt``, ``log.jsonl`` and
-    the challenge hypotheses go."""
-    return Path(os.path.expandvars(os.path.expanduser(config.train.out_dir)))
-
-
-def claim_run_folder(config: ExperimentConfig, out_dir: Path, resume: Optional[str], overwrite: bool) -> None:
-    """Refuse to train into a folder that holds a run unless ``--resume`` or ``--overwrite``
-    says which; a ``--resume`` without a checkpoint to resume from is refused too."""
-    if resume and overwrite:
-        raise ConfigError(config.source, "", "--resume and --overwrite exclude each other")
-    held = [p.name for p in (out_dir / "last.pt", out_dir / "log.jsonl") if p.exists()]
-    if held and not resume and not overwrite:
-        raise ConfigError(config.source, "train.out_dir", f"{out_dir} already holds a run ({', '.join(held)}); "
-                          "pass --resume to continue it or --overwrite to start over")
-    if resume == "auto" and not (out_dir / "last.pt").is_file():
-        raise ConfigError(config.source, "train.out_dir", f"--resume: {out_dir / 'last.pt'} does not exist")
 
 
 def lr_factor(step: int, warmup: int, total: int) -> float:
@@ -95,23 +80,17 @@ def loss_and_cer(model: torch.nn.Module, loader: Any, tokenizer: Any, blank: int
             "example": example}
 
 
-def save_checkpoint(path: Path, state: Dict[str, Any]) -> None:
-    """``torch.save(state)`` to ``path``, written atomically (a reader never sees a part)."""
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    atomic_write_bytes(path, buffer.getvalue())
-
-
 def run_training(config_path: "str | os.PathLike[str]", overrides: Sequence[str] = (), *,
-                 resume: Optional[str] = None, overwrite: bool = False) -> int:
+                 resume: Optional[str] = None, overwrite: bool = False, next_epoch: bool = False) -> int:
     """Train the example model of the YAML experiment ``config_path`` (``overrides``: ``KEY=VALUE``
     items); ``resume``: a checkpoint path, or ``"auto"`` for ``<train.out_dir>/last.pt``;
+    ``next_epoch``: resume at the start of the epoch after the checkpoint's (``--next-epoch``);
     ``overwrite``: start over in a folder that holds a run. Returns 0. Bad input raises
     :class:`ConfigError` / :class:`~mcorec_torch.errors.MCoRecDataError` before any step; the
     process group (torchrun) is ended however the run ends."""
     config = load_config(config_path, list(overrides))
     out_dir = run_folder(config)
-    claim_run_folder(config, out_dir, resume, overwrite)
+    claim_run_folder(config, out_dir, resume, overwrite, next_epoch)
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
     if config.train.eval_challenge:
@@ -121,7 +100,7 @@ def run_training(config_path: "str | os.PathLike[str]", overrides: Sequence[str]
     try:
         trainer = Trainer(config, run, out_dir)
         if resume:
-            trainer.resume(trainer.checkpoint_path if resume == "auto" else Path(resume))
+            trainer.resume(trainer.checkpoint_path if resume == "auto" else Path(resume), next_epoch=next_epoch)
         trainer.fit(overwrite=overwrite)
     finally:
         run.close()
@@ -156,8 +135,8 @@ class Trainer:
         # The same seed on every rank: rank 0's checkpoint then restores every rank's dropout
         # stream exactly (ranks see different batches, so their masks still differ in effect).
         torch.manual_seed(self.cfg.seed)
-        if run.main:
-            prepare_data(config)  # synthetic splits and tokenizer, once, before other ranks read them
+        if run.main:  # synthetic splits and tokenizer, once, before other ranks read them
+            prepare_data(config, say=run.log)
         run.barrier()
         self.tokenizer = require_tokenizer(config)
         self.num_classes, self.blank = ctc_classes(self.tokenizer)
@@ -178,27 +157,49 @@ class Trainer:
         self.challenge = None
         if self.cfg.eval_challenge:
             from .challenge import ChallengeEval
+            self._say_indexing(self.cfg.eval_split, "in ASD chunks for the challenge metric")
             self.challenge = ChallengeEval(config, self.tokenizer, self.blank, run.device, self.out_dir,
                                            run.rank, run.world)
+        self._say_indexing("train", "and building its loader")
         self.train_loader = build_dataloader(config, "train", 0, num_replicas=run.world, rank=run.rank,
                                              tokenizer=self.tokenizer)
         self.sampler = self.train_loader.batch_sampler
         self.eval_loader = None
         if run.main and self.cfg.eval_split:
+            self._say_indexing(self.cfg.eval_split, "and building its loader")
             self.eval_loader = build_dataloader(config, self.cfg.eval_split, 0, num_replicas=1, rank=0,
                                                 tokenizer=self.tokenizer)
 
-    def resume(self, path: Path) -> None:
+    def _say_indexing(self, split: str, what: str) -> None:
+        """The line before a split is indexed (read from its cache when built before)."""
+        roots = ", ".join(self.config.split(split).roots)
+        self.run.log(f"indexing splits.{split} ({roots}) {what} ...")
+
+    def resume(self, path: Path, next_epoch: bool = False) -> None:
         """Continue from the checkpoint at ``path``: model, optimizer, sampler position, step and
-        the torch RNG (dropout continues as if never interrupted)."""
+        the torch RNG (dropout continues as if never interrupted).
+
+        ``next_epoch``: start at the first batch of the epoch after the checkpoint's (when it
+        was saved mid-epoch). A checkpoint saved by another number of processes continues at an
+        epoch boundary with this run's (:func:`~mcorec_torch.train.resume.resume_position`,
+        which refuses a mid-epoch one without ``next_epoch``), said in the resume line."""
         state = torch.load(path, map_location="cpu", weights_only=True)
+        sampler_state, moved = resume_position(path, state["sampler"], self.run.world, next_epoch,
+                                               self._batches_per_rank)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
-        self.sampler.load_state_dict(state["sampler"])
-        self.epoch, self.step = int(state["sampler"]["epoch"]), int(state["step"])
+        self.sampler.load_state_dict(sampler_state)
+        self.epoch, self.step = int(sampler_state["epoch"]), int(state["step"])
         torch.set_rng_state(state["torch_rng"])
         self.run.log(f"resumed {path}: epoch {self.epoch}, batch {self.sampler.resume_from} of the epoch, "
-                     f"step {self.step}")
+                     f"step {self.step}" + (f"; {moved}" if moved else ""))
+
+    def _batches_per_rank(self, epoch: int, world: int) -> int:
+        """Batches of ``epoch`` on each of ``world`` processes (the train sampler as a run of
+        that many processes builds it)."""
+        sampler = build_sampler(self.config, "train", self.train_loader.dataset, num_replicas=world, rank=0)
+        sampler.set_epoch(epoch)
+        return len(sampler)
 
     def fit(self, overwrite: bool = False) -> None:
         """Train until ``train.epochs``, ``train.max_steps`` or ``train.max_minutes``; evaluate at
@@ -208,13 +209,19 @@ class Trainer:
         if run.distributed:
             self.ddp_model = torch.nn.parallel.DistributedDataParallel(
                 self.model, device_ids=[run.device.index] if run.device.type == "cuda" else None)
-        self.total_steps = cfg.epochs * (len(self.sampler) + self.sampler.resume_from)
+        # steps of the whole run: those taken before this epoch, then this and the later epochs'
+        # batches (as many per epoch as this world size gives; the same as epochs x batches per
+        # epoch unless a resume changed the world size or skipped to the next epoch)
+        per_epoch = len(self.sampler) + self.sampler.resume_from
+        self.total_steps = self.step - self.sampler.resume_from + max(cfg.epochs - self.epoch, 0) * per_epoch
         params = sum(p.numel() for p in self.model.parameters())
         run.log(f"config {self.config.source}: {len(self.train_loader.dataset)} train segments, {len(self.sampler)} "
                 f"batches per epoch on each of {run.world} process(es), model {params / 1e6:.2f} M parameters, "
                 f"{self.num_classes} classes (blank {self.blank}), device {run.device}")
         with self._open_log(overwrite):
             if self.step == 0:
+                if self.eval_loader is not None or self.challenge is not None:
+                    run.log(f"evaluating on {cfg.eval_split} before the first step ...")
                 self.evaluate("start")
             run.barrier()
             self.started = time.perf_counter()
@@ -223,6 +230,10 @@ class Trainer:
             consumed = self.sampler.resume_from
             self.window = _Window()
             self.model.train()
+            if self.epoch < cfg.epochs and not stop:
+                workers = getattr(self.train_loader, "num_workers", 0)
+                run.log(f"epoch {self.epoch}: waiting for the first batch"
+                        + (f" ({workers} loader worker(s) starting)" if workers else "") + " ...")
             while self.epoch < cfg.epochs and not stop:
                 stop, consumed = self.train_epoch()
                 if not stop:

@@ -78,10 +78,10 @@ def test_the_figures_are_those_of_score_and_of_decode(challenge_run, tmp_path):
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
         assert cli.main(["decode", str(path), str(out / "last.pt"), str(copy), "--json",
-                         str(tmp_path / "decode.json")]) == 0
+                         str(tmp_path / "decode.json"), "--out", str(tmp_path / "hyp")]) == 0
     assert f"{end['challenge_chunks']} chunks (asd, chunk_size 15 s)" in stdout.getvalue()
     assert json.loads((tmp_path / "decode.json").read_text())["average"] == scored
-    decoded = copy / "session_00" / "output"
+    decoded = tmp_path / "hyp" / "session_00" / "output"
     mirrored = out / "challenge" / "valid" / "session_00" / "output"
     names = sorted(p.name for p in decoded.iterdir())
     assert names == sorted(p.name for p in mirrored.iterdir()) and len(names) > 1

@@ -137,3 +137,102 @@ def test_a_missing_tokenizer_is_a_config_error_naming_the_key(tiny_config, capsy
     err = capsys.readouterr().err
     assert "text.tokenizer: is needed" in err and "Traceback" not in err
     assert not (out / "log.jsonl").exists()
+
+
+def save_as_world(checkpoint, world, batches_consumed=None):
+    """Make ``checkpoint`` look saved by ``world`` processes: rank 0's sampler state records the
+    world size and the batches of the epoch each process consumed (a DDP run's checkpoint
+    differs in nothing else: the model is saved unwrapped)."""
+    state = torch.load(checkpoint, weights_only=False)
+    state["sampler"]["num_replicas"] = world
+    if batches_consumed is not None:
+        state["sampler"]["batches_consumed"] = batches_consumed
+    torch.save(state, checkpoint)
+
+
+@pytest.mark.slow  # training
+def test_a_checkpoint_of_2_processes_after_a_whole_epoch_resumes_with_1(tiny_config, capsys):
+    """Issue 21: stopped by 2 processes after the last batch of epoch 0 (each had consumed
+    ceil(B / 2) of the epoch's B batches), resumed with 1: the run continues at epoch 1's start,
+    says so in the resume line, and trains the batches and learning rates of an uninterrupted
+    1-process run (whose epoch 0 the checkpoint holds)."""
+    path, base = tiny_config
+    script = load_script()
+    whole, out = base / "run_world_whole", base / "run_world"
+    common = ["--config", str(path), "--set", "train.eval_split=null", "--set", "model.modality_dropout=0.3",
+              "--set", "train.epochs=2"]
+    assert script.main(common + ["--set", f"train.out_dir={whole}"]) == 0
+    per_epoch = len(records(whole, "train")) // 2
+    assert script.main(common + ["--set", f"train.out_dir={out}", "--set", f"train.max_steps={per_epoch}"]) == 0
+    first = torch.load(out / "last.pt", weights_only=False)
+    assert (first["sampler"]["epoch"], first["sampler"]["batches_consumed"]) == (0, per_epoch)
+    save_as_world(out / "last.pt", 2, batches_consumed=-(-per_epoch // 2))
+    capsys.readouterr()
+    assert script.main(common + ["--set", f"train.out_dir={out}", "--resume"]) == 0
+    printed = capsys.readouterr().out
+    assert (f"resumed {out / 'last.pt'}: epoch 1, batch 0 of the epoch, step {per_epoch}; epoch 0 was complete; "
+            "saved by 2 process(es), continuing at the start of epoch 1 with 1\n") in printed
+    state = torch.load(out / "last.pt", weights_only=False)
+    assert state["step"] == 2 * per_epoch and state["sampler"]["num_replicas"] == 1 and state["sampler"]["epoch"] == 2
+    assert [r["loss"] for r in records(out, "train")] == pytest.approx(
+        [r["loss"] for r in records(whole, "train")], rel=1e-5, abs=1e-6)
+
+
+@pytest.mark.slow  # training
+def test_a_mid_epoch_checkpoint_of_2_processes_needs_next_epoch(tiny_config, capsys):
+    """Saved mid-epoch by 2 processes, resumed with 1: refused as bad input naming the file and
+    ``--next-epoch``; with it the run continues at the next epoch's start, saying so. A
+    checkpoint of 2 processes saved at an epoch's end (its first batch next) needs no flag."""
+    path, base = tiny_config
+    script = load_script()
+    out = base / "run_world_mid"
+    common = ["--config", str(path), "--set", "train.eval_split=null", "--set", f"train.out_dir={out}"]
+    assert script.main(common + ["--set", "train.max_steps=2"]) == 0
+    save_as_world(out / "last.pt", 2)
+    capsys.readouterr()
+    assert script.main(common + ["--set", "train.epochs=2", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert (f"error: {out / 'last.pt'}: saved by 2 process(es) after batch 2 of epoch 0 on each; this run has 1"
+            in err and "Pass --next-epoch to continue at the start of epoch 1 with 1 process(es)" in err)
+    assert "Traceback" not in err and len(records(out, "train")) == 2
+    assert script.main(common + ["--set", "train.epochs=2", "--resume", "--next-epoch"]) == 0
+    printed = capsys.readouterr().out
+    assert ("epoch 1, batch 0 of the epoch, step 2; skipped the rest of epoch 0 (saved after its batch 2 on each "
+            "process); saved by 2 process(es), continuing at the start of epoch 1 with 1\n") in printed
+    state = torch.load(out / "last.pt", weights_only=False)
+    per_epoch = len(records(out, "train")) - 2
+    assert per_epoch > 2 and state["step"] == 2 + per_epoch
+    assert (state["sampler"]["epoch"], state["sampler"]["batches_consumed"]) == (2, 0)  # saved at epoch 1's end
+    save_as_world(out / "last.pt", 2)
+    assert script.main(common + ["--set", "train.epochs=3", "--resume"]) == 0
+    printed = capsys.readouterr().out
+    assert (f"epoch 2, batch 0 of the epoch, step {2 + per_epoch}; saved by 2 process(es), continuing at the start "
+            "of epoch 2 with 1\n") in printed
+    assert torch.load(out / "last.pt", weights_only=False)["step"] == 2 + 2 * per_epoch
+    assert script.main(common + ["--next-epoch", "--overwrite"]) == 2
+    assert "--next-epoch continues a checkpoint: it needs --resume" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # training (and writing the tiny config's data)
+def test_the_trainer_says_what_it_prepares_before_it_does_it(tmp_path, tiny_config_file, capsys):
+    """Issue 21: no minute of silence: a line before writing synthetic data, training the
+    tokenizer, indexing each split, the first evaluation and the first batch, in that order;
+    a second run finds data and tokenizer there and says only what it does."""
+    path = tiny_config_file(tmp_path, train={"epochs": 1, "max_steps": 1, "eval_split": "valid", "eval_max_batches": 1,
+                                             "log_every": 1, "threads": 1, "out_dir": str(tmp_path / "run")})
+    script = load_script()
+    assert script.main(["--config", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    expected = ["writing the synthetic split splits.train (1 session(s) of 450 frames) to ",
+                "writing the synthetic split splits.valid (1 session(s) of 450 frames) to ",
+                f"training the tokenizer {tmp_path / 'tok' / 'chars.model'} (char, vocab_size 40) on the train split",
+                f"indexing splits.train ({tmp_path / 'data' / 'train'}) and building its loader ...",
+                f"indexing splits.valid ({tmp_path / 'data' / 'valid'}) and building its loader ...",
+                "config ", "evaluating on valid before the first step ...", "[eval start]",
+                "epoch 0: waiting for the first batch ...", "epoch 0 step 1: loss "]
+    where = [next((n for n, line in enumerate(lines) if line.startswith(start)), None) for start in expected]
+    assert None not in where and where == sorted(where), list(zip(expected, where))
+    assert script.main(["--config", str(path), "--overwrite"]) == 0
+    again = capsys.readouterr().out
+    assert "writing the synthetic" not in again and "training the tokenizer" not in again
+    assert "indexing splits.train" in again and "epoch 0: waiting for the first batch" in again
