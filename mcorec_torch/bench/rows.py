@@ -5,7 +5,9 @@ the reason the row cannot run here.
 * :func:`limit_pass`: the decode limit: every track the pass's segments read, decoded once in
   file order by PyAV on one thread, with the loader's conversion and one reusable swscale context;
 * :func:`dataset_pass`: ``MCoRecDataset[i]`` in this process over a fixed random order;
-* :func:`loader_pass`: a ``DataLoader`` (batch 8, ``collate``) with ``W`` workers;
+* :func:`loader_pass`: a ``DataLoader`` (batch 8, ``collate``) with ``W`` workers, and the
+  seconds before its first batch (:func:`startup_dominated`: a pass mostly start-up is not a
+  throughput);
 * :func:`baseline_pass`: the MCoRec baseline's torchcodec loader (a new
   ``VideoDecoder``/``AudioDecoder`` per sample), when torchcodec imports here.
 
@@ -14,7 +16,8 @@ The GPU rows are in :mod:`.gpu_rows`.
 from __future__ import annotations
 
 import os
-from typing import Any, List, Sequence
+import time
+from typing import Any, Dict, List, Sequence
 
 import av
 import numpy as np
@@ -28,7 +31,7 @@ from ..timeline import FPS, SAMPLES_PER_FRAME
 from .measure import Measurement, stopwatch
 
 __all__ = ["Skip", "worker_init", "track_paths", "limit_pass", "dataset_pass", "loader_pass",
-           "baseline_pass", "BATCH_SIZE", "MIN_PASS_SEGMENTS", "random_order"]
+           "baseline_pass", "BATCH_SIZE", "MIN_PASS_SEGMENTS", "random_order", "STARTUP_SHARE", "startup_dominated"]
 
 #: Samples per DataLoader batch in the loader rows.
 BATCH_SIZE = 8
@@ -36,6 +39,19 @@ BATCH_SIZE = 8
 #: Segments of a pass when ``--segments`` is not given: the whole split, repeated (in fresh random
 #: orders) up to this many, so a pass lasts seconds and DataLoader start-up does not dominate it.
 MIN_PASS_SEGMENTS = 256
+
+
+#: A loader pass that spent at least this share of its wall time before its first batch (worker
+#: start-up and the first batch's loading) measures start-up, not throughput (``--quick``: one batch).
+STARTUP_SHARE = 0.5
+
+
+def startup_dominated(figures: Dict[str, Any]) -> bool:
+    """Whether a loader row's figures (a :class:`~.measure.Measurement` as a dict, or their
+    medians) are mostly start-up: ``first_batch_s >= STARTUP_SHARE * wall_s``. Rows without
+    ``first_batch_s`` (not a loader) are not."""
+    first = figures.get("first_batch_s")
+    return first is not None and first >= STARTUP_SHARE * figures["wall_s"]
 
 
 def random_order(rng: np.random.Generator, n: int, count: int) -> List[int]:
@@ -95,17 +111,25 @@ def dataset_pass(dataset: MCoRecDataset, order: Sequence[int]) -> Measurement:
 
 def loader_pass(dataset: MCoRecDataset, order: Sequence[int], workers: int) -> Measurement:
     """A ``DataLoader`` over ``order`` with ``workers`` worker processes (started and joined
-    inside the measurement, so their CPU time is reaped into ``RUSAGE_CHILDREN``)."""
+    inside the measurement, so their CPU time is reaped into ``RUSAGE_CHILDREN``). The
+    measurement's ``extra`` holds ``first_batch_s``: wall seconds from the start until the
+    first batch arrived (worker start-up and that batch's loading)."""
     frames = segments = 0
+    first_batch_s = None
     with stopwatch() as watch:
+        started = time.perf_counter()
         loader = DataLoader(dataset, batch_size=BATCH_SIZE, sampler=[int(i) for i in order], num_workers=workers,
                             collate_fn=collate, worker_init_fn=worker_init if workers else None)
         iterator = iter(loader)
         for batch in iterator:
+            if first_batch_s is None:
+                first_batch_s = time.perf_counter() - started
             frames += int(batch["video_lengths"].sum())
             segments += int(batch["video_lengths"].numel())
         del iterator, loader
-    return watch.measurement(frames, segments)
+    measurement = watch.measurement(frames, segments)
+    measurement.extra = {"first_batch_s": first_batch_s if first_batch_s is not None else watch.wall_s}
+    return measurement
 
 
 def _baseline_modules() -> Any:

@@ -16,7 +16,7 @@ from .extras import index_times, worker_rss
 from .gpu_rows import gpu_rows
 from .measure import Measurement, summarize_rounds
 from .rows import (MIN_PASS_SEGMENTS, Skip, baseline_pass, cpu_count, dataset_pass, limit_pass, loader_pass,
-                   random_order, track_paths)
+                   random_order, startup_dominated, track_paths)
 from .split import FULL_SHAPE, QUICK_SHAPE, ensure_split
 
 __all__ = ["run_bench", "format_bench_report", "CONFIGS", "LOADER_CONFIG"]
@@ -148,6 +148,8 @@ def run_bench(args: argparse.Namespace) -> Dict[str, Any]:
     for name, meta, _fn in rows:
         entry = dict(meta, skipped=skipped.get(name), rounds=[r[name].to_dict() for r in per_round if name in r])
         entry.update(summary.get(name, {"median": None, "ratios": {}, "ratio_rounds": {}}))
+        entry["references"] = dict(refs.get(name, {}))
+        entry["startup_dominated"] = bool(entry["median"]) and startup_dominated(entry["median"])
         result_rows[name] = entry
     return {"split": split, "rounds": rounds, "segments_per_pass": per_pass, "workers": args.workers,
             "machine": {"cpu_count": cpu_count(), "torch": torch.__version__, "av": av.__version__,
@@ -159,19 +161,33 @@ def _fmt(value: Optional[float], digits: int = 0) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
+def _startup_in(row: Dict[str, Any], rows: Dict[str, Any]) -> bool:
+    """Whether ``row`` or a row its ratios compare with is mostly start-up (``rows``: every row
+    by name); its ratio lines are then not printed."""
+    compared = [rows.get(ref) for ref in row.get("references", {}).values() if ref]
+    return any(r is not None and r.get("startup_dominated") for r in [row, *compared])
+
+
 def format_bench_report(result: Dict[str, Any]) -> str:
     """The table of :func:`run_bench`'s result (medians over rounds; ratios of frames/s taken
-    within each round, then their median), then index and RSS figures."""
+    within each round, then their median), then index and RSS figures. A loader row whose
+    median pass spent at least :data:`~.rows.STARTUP_SHARE` of its time before the first batch
+    is printed as start-up, without figures or ratios."""
     lines = [f"split: {result['split']['path']} ({result['split']['shape']})",
              f"{result['rounds']} interleaved round(s); medians; ratios of frames/s taken within a round",
              f"{'row':<16} {'config':<9} {'frames/s':>10} {'segments/s':>10} {'CPU s/1k fr':>11} "
              f"{'x limit':>8} {'x baseline':>10}"]
-    for name, row in result["rows"].items():
+    rows = result["rows"]
+    for name, row in rows.items():
         label = name.split(" ")[0] + (f" w={row['workers']}" if "workers" in row else "")
         if row["skipped"] or not row["median"]:
             lines.append(f"{label:<16} {row['config']:<9} skipped: {row['skipped']}")
             continue
         med, ratios = row["median"], row["ratios"]
+        if row.get("startup_dominated"):
+            lines.append(f"{label:<16} {row['config']:<9} start-up, not throughput: {med['first_batch_s']:.2f} s of "
+                         f"{med['wall_s']:.2f} s before the first batch (a longer pass: without --quick, or --segments)")
+            continue
         lines.append(f"{label:<16} {row['config']:<9} {_fmt(med['frames_per_s']):>10} "
                      f"{_fmt(med['segments_per_s'], 1):>10} {_fmt(med['cpu_s_per_1000_frames'], 3):>11} "
                      f"{_fmt(ratios.get('limit'), 2):>8} {_fmt(ratios.get('baseline'), 2):>10}")
@@ -182,7 +198,9 @@ def format_bench_report(result: Dict[str, Any]) -> str:
                          f"{med['p95_batch_s'] * 1000:.1f} ms, GPU peak {med['gpu_peak_mib']:.0f} MiB")
     other = {"one_process": "the 1-process dataset row", "dataset": "the dataset row without the cache",
              "cpu_path": "the CPU path (DataLoader) with as many workers"}
-    for name, row in result["rows"].items():
+    for name, row in rows.items():
+        if _startup_in(row, rows):
+            continue
         for key, what in other.items():
             if row.get("ratios", {}).get(key) is not None:
                 lines.append(f"{name}: {row['ratios'][key]:.2f}x {what} (frames/s, within rounds)")

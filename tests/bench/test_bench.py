@@ -42,6 +42,13 @@ def test_quick_bench_json_holds_every_row(tmp_path, capsys):
         assert rows[f"dataset {config}"]["ratios"]["limit"] > 0
     assert {f"dataloader w={w} lip/gray" for w in (1, 2, 3)} <= set(rows)
     assert rows["dataloader w=2 lip/gray"]["ratios"]["one_process"] > 0
+    # a quick pass is one batch: the worker rows are start-up and printed as such (issue 21)
+    for w in (1, 2, 3):
+        row = rows[f"dataloader w={w} lip/gray"]
+        assert row["startup_dominated"] and 0 < row["median"]["first_batch_s"] <= row["median"]["wall_s"]
+    loader_lines = [line for line in printed.splitlines() if line.startswith("dataloader w=")]
+    assert len(loader_lines) == 3 and all("start-up, not throughput" in line for line in loader_lines)
+    assert "the 1-process dataset row" not in printed
     assert result["index"]["cold_s"] > 0 and result["index"]["cached_s"] > 0
     assert result["rss"]["samples"] == 16 and all(v > 0 for v in result["rss"]["last_mib"])
 
@@ -96,3 +103,48 @@ def test_the_gpu_stage_row_measures_latency_on_the_cpu_stand_in(dev_split, tmp_p
     assert got.frames == int(sum(ds.lengths[i] for i in order))
     figures = got.to_dict()
     assert 0 < figures["p50_batch_s"] <= figures["p95_batch_s"] and figures["gpu_peak_mib"] == 0.0
+
+
+def loader_row(workers, first_batch_s, wall_s, frames=800):
+    """A ``dataloader`` row of :func:`run_bench`'s result, one round, as the report reads it."""
+    from mcorec_torch.bench.rows import startup_dominated
+
+    median = dict(Measurement(frames, 8, wall_s, wall_s, extra={"first_batch_s": first_batch_s}).to_dict())
+    return {"kind": "dataloader", "config": "lip/gray", "workers": workers, "skipped": None, "rounds": [median],
+            "median": median, "ratios": {"limit": 0.5, "baseline": 2.0, "one_process": 1.25},
+            "ratio_rounds": {}, "references": {"limit": "limit lip/gray", "one_process": "dataset lip/gray"},
+            "startup_dominated": startup_dominated(median)}
+
+
+def report_of(rows):
+    from mcorec_torch.bench.run import format_bench_report
+
+    return format_bench_report({"split": {"path": "/x", "shape": "test"}, "rounds": 1, "rows": rows,
+                                "index": {"cold_s": 1.0, "cached_s": 0.1},
+                                "rss": {"samples": 16, "workers": 2, "first_mib": [100.0], "last_mib": [110.0]}})
+
+
+def test_worker_rows_dominated_by_start_up_are_not_printed_as_throughput():
+    """Issue 21: a DataLoader pass that spent most of its time before the first batch (worker
+    start-up: ``--quick`` passes are one batch) prints as start-up, without frames/s or ratios;
+    a pass in steady state prints its figures and ratio."""
+    rows = {"dataloader w=1 lip/gray": loader_row(1, first_batch_s=0.9, wall_s=1.0),
+            "dataloader w=2 lip/gray": loader_row(2, first_batch_s=0.5, wall_s=4.0)}
+    lines = report_of(rows).splitlines()
+    startup = next(line for line in lines if line.startswith("dataloader w=1"))
+    assert "start-up, not throughput: 0.90 s of 1.00 s before the first batch" in startup and "800" not in startup
+    steady = next(line for line in lines if line.startswith("dataloader w=2"))
+    assert "start-up" not in steady and steady.split()[3] == "200"  # 800 frames in 4 s
+    assert [line for line in lines if "the 1-process dataset row" in line] == [
+        "dataloader w=2 lip/gray: 1.25x the 1-process dataset row (frames/s, within rounds)"]
+
+
+def test_loader_pass_times_its_first_batch(dev_split, tmp_path):
+    from mcorec_torch import MCoRecDataset
+    from mcorec_torch.bench.rows import BATCH_SIZE, loader_pass
+
+    ds = MCoRecDataset([dev_split[0]], cache_dir=tmp_path / "cache")
+    order = list(range(min(len(ds), 3 * BATCH_SIZE)))
+    got = loader_pass(ds, order, workers=0)
+    assert got.segments == len(order) and got.frames == int(sum(ds.lengths[i] for i in order))
+    assert 0 < got.extra["first_batch_s"] < got.wall_s
