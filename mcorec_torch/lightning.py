@@ -40,7 +40,7 @@ class _SampleLists(Dataset):
         return len(self.dataset)
 
     def __getitem__(self, indices: List[int]) -> List[Any]:
-        return [self.dataset[i] for i in indices]
+        return self.dataset.__getitems__(list(indices))  # decoded into the batch (SPEC §5)
 
 
 class EpochBatchSampler(DistributedSampler):

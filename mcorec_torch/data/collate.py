@@ -21,8 +21,9 @@ def to_device(batch: Batch, device: "torch.device | str") -> Batch:
     return {k: (v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v) for k, v in batch.items()}
 
 
-def _new_zeros(shape: Tuple[int, ...], dtype: torch.dtype, fill: bool = True) -> torch.Tensor:
-    """A tensor of ``shape`` (zeros when ``fill``). In a DataLoader worker its storage is
+def new_batch_tensor(shape: Tuple[int, ...], dtype: torch.dtype, fill: bool = True) -> torch.Tensor:
+    """A tensor of ``shape`` (zeros when ``fill``; uninitialised otherwise, for a caller that
+    writes every element). In a DataLoader worker its storage is
     allocated in shared memory, as torch's ``default_collate`` does, so handing the batch to
     the main process copies no bytes (otherwise torch copies every tensor into shared memory
     on the way out)."""
@@ -48,10 +49,40 @@ def _frame_shape(sample: Sample) -> Tuple[int, ...]:
     return tuple(plan.shape[1:]) if plan is not None else tuple(sample["video"].shape[1:])
 
 
-def _round_up(value: int, multiple: Optional[int]) -> int:
+def round_up(value: int, multiple: Optional[int]) -> int:
+    """``value`` rounded up to a multiple of ``multiple`` (``None`` or 1: unchanged)."""
     if not multiple or multiple <= 1:
         return value
     return -(-value // multiple) * multiple
+
+
+class PaddedSamples(list):
+    """A list of samples (what a DataLoader hands its ``collate_fn``) whose ``video``,
+    ``video_mask`` and ``audio`` are views of rows of one padded batch: ``video [B, Tmax, C, H,
+    W]`` (zero past each sample's frames), ``video_mask [B, Tmax]`` and ``audio [B, 640 * Tmax]``
+    (zero past each sample's samples), as :meth:`MCoRecDataset.__getitems__` decodes them
+    (``None`` entries, samples skipped by ``on_error="skip"``, have no row).
+    :class:`Collator` takes these tensors as the batch instead of copying the samples into new
+    ones when they fit (every sample in place, the same ``Tmax``); any other ``collate_fn``
+    sees an ordinary list of samples."""
+
+    def __init__(self, samples: Sequence[Optional[Sample]], video: torch.Tensor, video_mask: torch.Tensor,
+                 audio: torch.Tensor) -> None:
+        super().__init__(samples)
+        self.video, self.video_mask, self.audio = video, video_mask, audio
+
+    def batch_of(self, kept: Sequence[Sample], t_max: int) -> Optional[Tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """``(video, video_mask, audio)`` when they are the padded batch of ``kept`` (the samples
+        of this list that are not ``None``, each still a view of its row) with ``t_max``
+        frames; else ``None``."""
+        if tuple(self.video.shape[:2]) != (len(kept), t_max):
+            return None
+        for b, sample in enumerate(kept):
+            for key, batch in (("video", self.video), ("video_mask", self.video_mask), ("audio", self.audio)):
+                value = sample.get(key)
+                if not isinstance(value, torch.Tensor) or value.data_ptr() != batch[b].data_ptr():
+                    return None
+        return self.video, self.video_mask, self.audio
 
 
 class Collator:
@@ -88,12 +119,49 @@ class Collator:
         if any(("video_plan" in s) != planned for s in kept):
             raise ValueError("a batch mixes samples with decoded video and samples with a video_plan")
         lengths = [_frames(s) for s in kept]
-        t_max = _round_up(max(lengths), self.pad_to_multiple_of)
+        t_max = round_up(max(lengths), self.pad_to_multiple_of)
         frame_shape = _frame_shape(kept[0])
+        padded = samples.batch_of(kept, t_max) if isinstance(samples, PaddedSamples) and not planned else None
+        if padded is not None:  # decoded in place by MCoRecDataset.__getitems__: nothing to copy
+            video, mask, audio = padded
+            audio_lengths = [int(s["audio"].shape[0]) for s in kept]
+        else:
+            video, mask, audio, audio_lengths = self._pad_media(kept, lengths, t_max, frame_shape, planned)
+        if planned:
+            batch["video_plans"] = [s["video_plan"] for s in kept]
+            batch["video_shape"] = (len(kept), t_max) + frame_shape
+        else:
+            batch["video"] = video
+        batch.update({"video_lengths": torch.tensor(lengths, dtype=torch.long), "video_mask": mask,
+                      "audio": audio, "audio_lengths": torch.tensor(audio_lengths, dtype=torch.long)})
+        if all("tokens" in s for s in kept):
+            token_lengths = [int(s["tokens"].shape[0]) for s in kept]
+            tokens = new_batch_tensor((len(kept), max(token_lengths)), torch.long, fill=False).fill_(TOKEN_PAD)
+            for b, sample in enumerate(kept):
+                tokens[b, : token_lengths[b]] = sample["tokens"]
+            batch["tokens"] = tokens
+            batch["token_lengths"] = torch.tensor(token_lengths, dtype=torch.long)
+        if all("audio_features" in s for s in kept):
+            dim = int(kept[0]["audio_features"].shape[1])
+            features = new_batch_tensor((len(kept), t_max, dim), kept[0]["audio_features"].dtype)
+            for b, sample in enumerate(kept):
+                features[b, : sample["audio_features"].shape[0]] = sample["audio_features"]
+            batch["audio_features"] = features
+        for key in LIST_KEYS + ("start", "end", "frame_start", "frame_end", "index", "track"):
+            if key in kept[0]:
+                batch[key] = [s[key] for s in kept]
+        return batch
+
+    @staticmethod
+    def _pad_media(kept: Sequence[Sample], lengths: Sequence[int], t_max: int, frame_shape: Tuple[int, ...],
+                   planned: bool) -> Tuple[Optional[torch.Tensor], torch.Tensor, torch.Tensor, List[int]]:
+        """``(video, video_mask, audio, audio_lengths)``: the samples' media copied into new
+        padded tensors (``video`` is ``None`` for planned samples)."""
         # video and audio are written whole below (samples, then zero padding): no zero-fill first
-        video = None if planned else _new_zeros((len(kept), t_max) + frame_shape, kept[0]["video"].dtype, fill=False)
-        mask = _new_zeros((len(kept), t_max), torch.bool)
-        audio = _new_zeros((len(kept), t_max * SAMPLES_PER_FRAME), kept[0]["audio"].dtype, fill=False)
+        video = None if planned else new_batch_tensor((len(kept), t_max) + frame_shape, kept[0]["video"].dtype,
+                                                      fill=False)
+        mask = new_batch_tensor((len(kept), t_max), torch.bool)
+        audio = new_batch_tensor((len(kept), t_max * SAMPLES_PER_FRAME), kept[0]["audio"].dtype, fill=False)
         audio_lengths = []
         for b, sample in enumerate(kept):
             t = lengths[b]
@@ -108,30 +176,7 @@ class Collator:
             audio[b, :n] = sample["audio"]
             audio[b, n:] = 0
             audio_lengths.append(n)
-        if planned:
-            batch["video_plans"] = [s["video_plan"] for s in kept]
-            batch["video_shape"] = (len(kept), t_max) + frame_shape
-        else:
-            batch["video"] = video
-        batch.update({"video_lengths": torch.tensor(lengths, dtype=torch.long), "video_mask": mask,
-                      "audio": audio, "audio_lengths": torch.tensor(audio_lengths, dtype=torch.long)})
-        if all("tokens" in s for s in kept):
-            token_lengths = [int(s["tokens"].shape[0]) for s in kept]
-            tokens = _new_zeros((len(kept), max(token_lengths)), torch.long, fill=False).fill_(TOKEN_PAD)
-            for b, sample in enumerate(kept):
-                tokens[b, : token_lengths[b]] = sample["tokens"]
-            batch["tokens"] = tokens
-            batch["token_lengths"] = torch.tensor(token_lengths, dtype=torch.long)
-        if all("audio_features" in s for s in kept):
-            dim = int(kept[0]["audio_features"].shape[1])
-            features = _new_zeros((len(kept), t_max, dim), kept[0]["audio_features"].dtype)
-            for b, sample in enumerate(kept):
-                features[b, : sample["audio_features"].shape[0]] = sample["audio_features"]
-            batch["audio_features"] = features
-        for key in LIST_KEYS + ("start", "end", "frame_start", "frame_end", "index", "track"):
-            if key in kept[0]:
-                batch[key] = [s[key] for s in kept]
-        return batch
+        return video, mask, audio, audio_lengths
 
 
 #: The default collate function: ``DataLoader(ds, collate_fn=mcorec_torch.collate)``.

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -217,22 +217,36 @@ class MCoRecDataset(Dataset):
         transforms, see :mod:`mcorec_torch.transforms`). ``video=False``: the frames are not
         decoded; the dict holds ``video_plan`` (a :class:`~mcorec_torch.data.reader.VideoPlan`:
         shape, mask and track pieces) instead of ``video`` (the GPU path decodes it, SPEC §8)."""
-        if not 0 <= i < len(self):
-            raise IndexError(f"segment {i} out of range for {len(self)} segments")
-        row = int(self._rows[i])
-        index = self.index
-        speaker = index.speakers[int(index.speaker[row])]
+        row = self._checked_row(i)
         if video:
             frames, mask = self.reader.video(row)
         else:
             plan = self.reader.video_plan(row)
             mask = plan.mask
         audio = self.reader.audio(row)
-        text = self.text(i) if self.labelled else None
         sample: Sample = {"video": torch.from_numpy(frames)} if video else {"video_plan": plan}
         sample.update({
             "video_mask": torch.from_numpy(mask),
             "audio": torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)),
+        })
+        sample.update(self.describe(i))
+        return sample
+
+    def _checked_row(self, i: int) -> int:
+        """Index row of segment ``i``; ``IndexError`` outside ``[0, len(self))``."""
+        if not 0 <= i < len(self):
+            raise IndexError(f"segment {i} out of range for {len(self)} segments")
+        return int(self._rows[i])
+
+    def describe(self, i: int) -> Sample:
+        """The SPEC §4 keys of segment ``i`` besides its media (``video``, ``video_mask``,
+        ``audio``): ``id``, ``session``, ..., ``index``, then ``text`` (and ``tokens``) or
+        ``track``; nothing is decoded."""
+        row = self._checked_row(i)
+        index = self.index
+        speaker = index.speakers[int(index.speaker[row])]
+        text = self.text(i) if self.labelled else None
+        sample: Sample = {
             "id": index.segment_id(row),
             "session": index.sessions[speaker.session].name,
             "speaker": speaker.name,
@@ -242,7 +256,7 @@ class MCoRecDataset(Dataset):
             "frame_start": int(index.frame_start[row]),
             "frame_end": int(index.frame_end[row]),
             "index": int(i),
-        })
+        }
         if text is None:
             sample["track"] = chunk_track(index, row)
         else:
@@ -254,6 +268,25 @@ class MCoRecDataset(Dataset):
     def __getitem__(self, i: int) -> Optional[Sample]:
         return self.fetch(int(i))
 
+    #: ``Tmax`` (frames) of the batches :meth:`__getitems__` decodes is rounded up to a multiple
+    #: of this: set it to the collate function's ``pad_to_multiple_of`` (the loaders built from
+    #: a config do), else :class:`~mcorec_torch.data.collate.Collator` copies into a longer batch.
+    batch_pad_to_multiple_of: Optional[int] = None
+
+    def __getitems__(self, indices: Sequence[int]) -> List[Optional[Sample]]:
+        """``[dataset[i] for i in indices]``, what a ``DataLoader`` asks for one batch (it calls
+        this with a batch sampler's indices and hands the list to its ``collate_fn``).
+
+        Without a :attr:`transform` the frames and audio are decoded straight into one padded
+        batch (a :class:`~mcorec_torch.data.collate.PaddedSamples`: each sample's tensors are
+        views of its row, the padding is zero): :func:`mcorec_torch.collate` takes that batch
+        without copying. Samples, frames and the ``on_error`` handling (``None`` and a count in
+        :meth:`report` per skipped sample) are those of ``dataset[i]``; with a transform, or
+        frames of differing sizes, it is exactly ``[dataset[i] for i in indices]``."""
+        from .batch_fetch import fetch_batch
+
+        return fetch_batch(self, [int(i) for i in indices])
+
     def fetch(self, i: int, *, video: bool = True, transform: bool = True) -> Optional[Sample]:
         """``dataset[i]`` with choices: ``video=False`` leaves the frames undecoded (see
         :meth:`load`), ``transform=False`` does not apply :attr:`transform`. ``on_error``
@@ -264,17 +297,23 @@ class MCoRecDataset(Dataset):
         except IndexError:
             raise
         except Exception as exc:
-            segment = self.index.segment_id(int(self._rows[int(i)]))
-            if self.on_error == "raise":
-                if isinstance(exc, MCoRecDataError) and exc.segment is None:
-                    raise exc.with_segment(segment) from exc
-                if hasattr(exc, "add_note"):
-                    exc.add_note(f"while loading segment {segment} (dataset item {int(i)})")
-                raise
-            self._skipped.add(int(i))
-            logger.warning("skipping segment %s: %s", segment, exc)
+            self.load_failed(int(i), exc)
             return None
         return self.transform(sample) if transform and self.transform is not None else sample
+
+    def load_failed(self, i: int, exc: Exception) -> None:
+        """``on_error`` for segment ``i`` whose loading raised ``exc`` (call it while handling
+        ``exc``): ``"raise"`` raises it, naming the segment; ``"skip"`` counts the skip (in
+        :meth:`report`) and logs it."""
+        segment = self.index.segment_id(int(self._rows[int(i)]))
+        if self.on_error == "raise":
+            if isinstance(exc, MCoRecDataError) and exc.segment is None:
+                raise exc.with_segment(segment) from exc
+            if hasattr(exc, "add_note"):
+                exc.add_note(f"while loading segment {segment} (dataset item {int(i)})")
+            raise exc
+        self._skipped.add(int(i))
+        logger.warning("skipping segment %s: %s", segment, exc)
 
     def close(self) -> None:
         """Close every open media file of this process."""

@@ -118,11 +118,21 @@ class SegmentReader:
             mask[offset: offset + length] = True
         return VideoPlan(count, channels, height, width, mask, tuple(planned))
 
-    def video(self, row: int) -> Tuple[np.ndarray, np.ndarray]:
+    def video(self, row: int, out: Optional[np.ndarray] = None,
+              plan: Optional[VideoPlan] = None) -> Tuple[np.ndarray, np.ndarray]:
         """Frames of index row ``row``: uint8 ``[T, C, H, W]`` (zero where no track covers a
-        frame) and the bool mask ``[T]`` of frames that exist (SPEC §3)."""
-        plan = self.video_plan(row)
-        video = np.empty(plan.shape, dtype=np.uint8)  # decoded into in place
+        frame) and the bool mask ``[T]`` of frames that exist (SPEC §3).
+
+        ``out``: a C-contiguous uint8 array of that shape to decode into (e.g. a slice of a
+        batch; nothing is allocated); it is returned. ``plan``: :meth:`video_plan` of ``row``
+        when the caller has it already."""
+        plan = plan if plan is not None else self.video_plan(row)
+        if out is None:
+            video = np.empty(plan.shape, dtype=np.uint8)  # decoded into in place
+        elif out.shape != plan.shape or out.dtype != np.uint8 or not out.flags.c_contiguous:
+            raise ValueError(f"out must be C-contiguous uint8 {plan.shape}, got {out.dtype} {out.shape}")
+        else:
+            video = out
         for piece in plan.pieces:
             target = video[piece.offset: piece.offset + piece.length]
             try:
@@ -154,18 +164,24 @@ class SegmentReader:
         tracks = tuple(sorted(session.audio_tracks, key=lambda t: index.tracks[t].owner != own))
         return AudioPlan("crops", start, stop, tracks=tracks)
 
-    def audio(self, row: int) -> np.ndarray:
+    def audio(self, row: int, out: Optional[np.ndarray] = None) -> np.ndarray:
         """Audio of index row ``row``: float32 ``[640 * T]`` at 16 kHz on the central timeline,
         from the source :meth:`audio_plan` decides (SPEC §2, §4): the lapel mic for
         ``audio="ego"`` (zero where the phone was not recording), else ``central_video.mp4``,
-        else the central crops' own tracks (the speaker's first)."""
+        else the central crops' own tracks (the speaker's first). ``out``: a float32 array of
+        ``640 * T`` samples to write into (nothing is allocated); it is returned."""
         source = self.audio_plan(row)
+        if out is not None and (out.shape != (source.stop - source.start,) or out.dtype != np.float32):
+            raise ValueError(f"out must be float32 ({source.stop - source.start},), got {out.dtype} {out.shape}")
         if source.kind != "crops":
             signal = self.pool.audio(source.path, source.samples)
-            return slice_padded(signal, source.start - source.offset, source.stop - source.offset)
+            return slice_padded(signal, source.start - source.offset, source.stop - source.offset, out=out)
         # No central video: the central crops carry the central mic; the speaker's own first.
         start, stop = source.start, source.stop
-        out = np.zeros(stop - start, dtype=np.float32)
+        if out is None:
+            out = np.zeros(stop - start, dtype=np.float32)
+        else:
+            out[...] = 0
         todo = np.ones(stop - start, dtype=bool)
         for track_id in source.tracks:
             track = self.index.tracks[track_id]

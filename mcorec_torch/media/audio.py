@@ -87,10 +87,16 @@ def decode_audio(path: PathLike, num_samples: Optional[int] = None) -> np.ndarra
     return np.clip(audio, -1.0, 1.0)
 
 
-def slice_padded(signal: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """``signal[start:stop]`` as float32, zero where the range lies outside the signal."""
-    out = np.zeros(max(stop - start, 0), dtype=np.float32)
+def slice_padded(signal: np.ndarray, start: int, stop: int, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """``signal[start:stop]`` as float32, zero where the range lies outside the signal.
+    ``out``: a float32 array of ``stop - start`` samples to write into (returned)."""
+    if out is None:
+        out = np.empty(max(stop - start, 0), dtype=np.float32)
     lo, hi = max(start, 0), min(stop, len(signal))
     if hi > lo:
         out[lo - start: hi - start] = signal[lo:hi]
+        out[: lo - start] = 0
+        out[hi - start:] = 0
+    else:
+        out[...] = 0
     return out
