@@ -1,6 +1,10 @@
 """Synthetic splits written once per test run (session-scoped), shared read-only by tests."""
 import os
 import shutil
+import subprocess
+import sys
+import types
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +72,27 @@ def worker_error():
                 shutdown()
         raise AssertionError("iterating the loader raised nothing")
     return run
+
+
+def command_line_program():
+    """How a test runs ``mcorec-torch`` in a subprocess: the installed script beside this
+    Python, else ``python -m mcorec_torch.cli``."""
+    script = Path(sys.executable).with_name("mcorec-torch")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "mcorec_torch.cli"]
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """``mcorec-torch demo`` run once as a new user runs it: in an empty working directory
+    (``workdir``, so it writes ``workdir/data-bin/demo``), its temporary folder pointed at an
+    empty ``tmpdir`` (``TMPDIR``). Holds ``workdir``, ``tmpdir``, ``env`` (for more commands
+    there), ``program`` (how to call ``mcorec-torch``) and ``result`` (the completed process).
+    Only tests marked slow use it (about 15-30 s)."""
+    workdir = tmp_path_factory.mktemp("newcomer")
+    tmpdir = tmp_path_factory.mktemp("tmpdir")
+    env = dict(os.environ, TMPDIR=str(tmpdir), PYTHONUNBUFFERED="1",
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    program = command_line_program()
+    result = subprocess.run([*program, "demo"], cwd=workdir, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return types.SimpleNamespace(workdir=workdir, tmpdir=tmpdir, env=env, program=program, result=result)

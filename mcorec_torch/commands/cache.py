@@ -19,7 +19,12 @@ def add_parser(subparsers) -> None:
     add_dataset_options(parser)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="processes decoding tracks in parallel (default: CPU count)")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, interrupted_note=interrupted_note)
+
+
+def interrupted_note(args: argparse.Namespace) -> str:
+    """What Ctrl-C keeps of a ``cache`` run (said after it, SPEC §9)."""
+    return "every track built so far is kept whole in the frame cache; the same command again builds the rest"
 
 
 def _build_one(folder: str, path: str, color: str, frames: Optional[int]) -> int:

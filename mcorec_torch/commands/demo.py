@@ -1,43 +1,187 @@
-"""``mcorec-torch demo``: end to end on a synthetic MCoRec-format split the package writes itself."""
+"""``mcorec-torch demo``: end to end on a synthetic MCoRec-format split the package writes itself.
+
+It writes into ``--out`` (default ``./data-bin/demo``): the split (``dev/``, or ``train/`` when
+the ego view or the lapel audio is asked for) with a manifest beside it (``dev.demo.json``: what
+was written, file by file), the same split as the ``*_without_central_videos`` download (links),
+and the index cache (``cache/``). A later run reuses a split its manifest still describes; a
+split that differs (another ``--sessions``, a file changed or missing) is written again. Nothing
+goes anywhere else (no temporary folder: files are written beside their place and renamed).
+"""
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import tempfile
+import hashlib
+import json
+import os
+import shlex
 import time
 from pathlib import Path
+from typing import Dict, List, Tuple
 
+from .._io import atomic_path, atomic_write_text, read_json
+from ..checks import check_int
 from ..corpus.layout import CENTRAL_VIDEO_FILE
+from ..errors import MCoRecDataError
 from ._options import add_dataset_options, dataset_options
+
+#: Where the demo writes without ``--out``: relative to the working directory.
+DEFAULT_OUT = Path("data-bin") / "demo"
+#: The demo's own defaults for the segment options: the 96x96 gray lip crops most AVSR models
+#: train on, and no segment shorter than 0.1 s (so none of 1 or 2 frames; counted as too_short).
+DEMO_DEFAULTS = {"crops": "lip", "color": "gray", "min_duration": 0.1}
+#: Seed of the synthetic split (the same split on every run and machine).
+SEED = 0
+#: Version of the manifest's format; a manifest of another version is not reused.
+MANIFEST_VERSION = 1
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("demo", help="generate a small synthetic split, index it, load it, verify it")
-    parser.add_argument("--out", default=None, help="folder for the synthetic split and cache (default: a temp dir)")
-    parser.add_argument("--sessions", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2, help="DataLoader worker processes")
-    parser.add_argument("--batch-size", type=int, default=4)
-    # the demo's own defaults: the 96x96 gray lip crops most AVSR models train on, and no
-    # segment shorter than 0.1 s (so none of 1 or 2 frames; they are counted as too_short)
-    add_dataset_options(parser, cache_dir=False, defaults={"crops": "lip", "color": "gray", "min_duration": 0.1})
-    parser.set_defaults(func=run)
+    parser.add_argument("--out", default=str(DEFAULT_OUT),
+                        help=f"folder for the synthetic split and its cache, reused by the next run (default: {DEFAULT_OUT})")
+    parser.add_argument("--sessions", type=int, default=2, help="sessions in the synthetic split (default: 2)")
+    parser.add_argument("--workers", type=int, default=2, help="DataLoader worker processes (default: 2)")
+    parser.add_argument("--batch-size", type=int, default=4, help="segments in a batch (default: 4)")
+    add_dataset_options(parser, cache_dir=False, defaults=DEMO_DEFAULTS)
+    parser.set_defaults(func=run, interrupted_note=interrupted_note)
+
+
+def split_name(args: argparse.Namespace) -> str:
+    """The split the demo writes: ``train`` when the ego view or the lapel audio is asked for
+    (only train splits have them), else ``dev``."""
+    return "train" if "ego" in (args.view, args.audio) else "dev"
+
+
+def manifest_path(split_dir: Path) -> Path:
+    """The manifest beside ``split_dir``: ``data-bin/demo/dev.demo.json`` for ``data-bin/demo/dev``."""
+    return split_dir.with_name(f"{split_dir.name}.demo.json")
+
+
+def _files(folder: Path) -> Dict[str, int]:
+    """Every file under ``folder``: relative path (POSIX) -> size in bytes."""
+    found = {}
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            path = Path(parent) / name
+            found[path.relative_to(folder).as_posix()] = path.stat().st_size
+    return dict(sorted(found.items()))
+
+
+def _manifest(split: str, specs: list, files: Dict[str, int]) -> dict:
+    """What the demo wrote: the split, the plans' digest and every file with its size."""
+    from ._version import package_version
+
+    plans = hashlib.sha256(repr(specs).encode()).hexdigest()
+    return {"written_by": "mcorec-torch demo", "manifest_version": MANIFEST_VERSION, "version": package_version(),
+            "split": split, "sessions": len(specs), "seed": SEED, "plans": plans, "files": files}
+
+
+def _reusable(split_dir: Path, wanted: dict) -> bool:
+    """Whether ``split_dir`` holds exactly what ``wanted`` (a manifest without its file list)
+    describes: its manifest says so and every file is there with its size, and no other."""
+    path = manifest_path(split_dir)
+    if not path.is_file() or not split_dir.is_dir():
+        return False
+    try:
+        written = read_json(path)
+    except MCoRecDataError:
+        return False
+    if not isinstance(written, dict) or any(written.get(key) != value for key, value in wanted.items()):
+        return False
+    return written.get("files") == _files(split_dir)
+
+
+def prepare_split(out: Path, split: str, sessions: int) -> Tuple[list, bool]:
+    """``(plans, reused)``: the synthetic ``split`` of ``sessions`` sessions in ``out/split``,
+    reused when its manifest describes it, else written (into a temporary sibling renamed when
+    complete, so an interrupted run leaves the old folder or none). Refuses a folder there that
+    the demo did not write (no manifest) rather than replace it."""
+    from .. import synthetic
+
+    split_dir = out / split
+    specs = synthetic.plan_split(split, sessions, seed=SEED)
+    wanted = {key: value for key, value in _manifest(split, specs, {}).items() if key != "files"}
+    if _reusable(split_dir, wanted):
+        return specs, True
+    manifest = manifest_path(split_dir)
+    if split_dir.exists() and not manifest.exists():
+        raise MCoRecDataError(split_dir, f"exists and was not written by mcorec-torch demo (no {manifest.name} "
+                              "beside it); give another --out, or remove it")
+    with atomic_path(split_dir) as partial:
+        synthetic.make_split(partial, split, num_sessions=sessions, seed=SEED)
+        atomic_write_text(manifest, json.dumps({**wanted, "files": _files(partial)}, indent=1) + "\n")
+    return specs, False
 
 
 def _mirror_without_central_videos(split_dir: Path, target: Path) -> Path:
     """``target`` as the ``*_without_central_videos`` download of ``split_dir``: every file
-    linked except ``central_video.mp4``, so the audio comes from the crops' own tracks."""
-    import os
-
-    for folder, _, files in os.walk(split_dir):
-        for name in files:
-            if name == CENTRAL_VIDEO_FILE:
-                continue
-            source = Path(folder) / name
-            link = target / source.relative_to(split_dir)
-            link.parent.mkdir(parents=True, exist_ok=True)
-            if not link.exists():
-                link.symlink_to(source.resolve())
+    linked (relative links, so the folder can move) except ``central_video.mp4``, so the audio
+    comes from the crops' own tracks. Made again on every run (links are cheap)."""
+    with atomic_path(target) as partial:
+        for folder, _, files in os.walk(split_dir):
+            for name in files:
+                if name == CENTRAL_VIDEO_FILE:
+                    continue
+                source = Path(folder) / name
+                relative = source.relative_to(split_dir)
+                link = partial / relative
+                link.parent.mkdir(parents=True, exist_ok=True)
+                link.symlink_to(os.path.relpath(split_dir.resolve() / relative, (target / relative).parent.resolve()))
     return target
+
+
+def shown(path: Path) -> str:
+    """``path`` as a user types it here: relative to the working directory when inside it,
+    else absolute; quoted for the shell when it needs to be."""
+    absolute = path.resolve()
+    try:
+        text = absolute.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        text = absolute.as_posix()
+    return shlex.quote(text)
+
+
+def _segment_flags(options) -> List[str]:
+    """The segment flags that give ``options`` (a :class:`~mcorec_torch.index.DatasetOptions`)
+    where they differ from the library's defaults, the demo's own defaults left out: what a
+    command needs to cut the same segments the demo loaded."""
+    from ..index.options import DatasetOptions
+
+    defaults = DatasetOptions()
+    flags: List[str] = []
+    for field in dataclasses.fields(DatasetOptions):
+        value = getattr(options, field.name)
+        if field.name in DEMO_DEFAULTS or value == getattr(defaults, field.name):
+            continue
+        flag = "--" + field.name.replace("_", "-")
+        if isinstance(value, bool):
+            flags.append(flag if value else f"--no-{flag[2:]}")
+        elif isinstance(value, (tuple, list)):  # a list option: the flag once per item
+            for item in value:
+                flags += [flag, str(item)]
+        else:
+            flags += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+    return flags
+
+
+def next_commands(out: Path, split_dir: Path, options) -> List[Tuple[str, str]]:
+    """The three commands to try next on the demo's folder, with the segment flags that give
+    ``options``: ``(command line, what it shows)``."""
+    split, flags = shown(split_dir), " ".join(shlex.quote(flag) for flag in _segment_flags(options))
+    flags = f" {flags}" if flags else ""
+    export = shown(out / "exports" / f"{split_dir.name}-mp4")
+    return [(f"mcorec-torch check {split}{flags}", "every problem and note of the split, and its segments"),
+            (f"mcorec-torch index {split} --crops face{flags}", "the segment report of the face crops"),
+            (f"mcorec-torch export {split} {export} --format mp4{flags}", "one mp4 and transcript per segment")]
+
+
+def interrupted_note(args: argparse.Namespace) -> str:
+    """What an interrupted demo kept (the split when it was complete) and how to go on."""
+    split_dir = Path(args.out) / split_name(args)
+    if manifest_path(split_dir).is_file() and split_dir.is_dir():
+        return f"the synthetic split {shown(split_dir)} is complete and kept; run the same command again to reuse it"
+    return f"{shown(split_dir)} was not completed, nothing of it is kept; run the same command again to write it"
 
 
 def _expected(spec, sample: dict, options, crop_audio: bool) -> tuple:
@@ -95,17 +239,21 @@ def _verify(dataset, specs: dict, args: argparse.Namespace, show_batches: bool, 
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import synthetic
     from ..data.dataset import MCoRecDataset
 
     options = dataset_options(args)
-    # the ego view and the lapel mic exist in train splits only
-    split = "train" if "ego" in (options.view, options.audio) else "dev"
-    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="mcorec-demo-"))
+    sessions = check_int("sessions", args.sessions, minimum=1)
+    split = split_name(args)
+    out = Path(args.out)
     split_dir = out / split
     started = time.perf_counter()
-    specs = {spec.name: spec for spec in synthetic.make_split(split_dir, split, num_sessions=args.sessions, seed=0)}
-    print(f"wrote {len(specs)} synthetic sessions to {split_dir} in {time.perf_counter() - started:.1f} s")
+    specs_list, reused = prepare_split(out, split, sessions)
+    specs = {spec.name: spec for spec in specs_list}
+    if reused:
+        print(f"reusing the {len(specs)} synthetic sessions in {shown(split_dir)} (written by an earlier run; "
+              f"{manifest_path(split_dir).name} lists its files)")
+    else:
+        print(f"wrote {len(specs)} synthetic sessions to {shown(split_dir)} in {time.perf_counter() - started:.1f} s")
     first = next(iter(specs.values()))
     open_gop = next(f"{spk.name}/{t.name}" for spk in first.speakers for t in spk.tracks if t.encoding == "open_gop")
     stereo = next(f"{spk.name}/{t.name}" for spk in first.speakers for t in spk.tracks if t.audio_format == "stereo48k")
@@ -129,7 +277,8 @@ def run(args: argparse.Namespace) -> int:
         mirror = _mirror_without_central_videos(split_dir, out / f"{split}_without_central_videos")
         crop_audio = MCoRecDataset(mirror, cache_dir=out / "cache", **dataclasses.asdict(options))
         more = _verify(crop_audio, specs, args, False, crop_audio=True)
-        print(f"loaded {more[1]} segments again without central_video.mp4 (audio from the crops' tracks)")
+        print(f"loaded {more[1]} segments again from {shown(mirror)} (no central_video.mp4: "
+              f"audio from the crops' tracks)")
         expected += len(crop_audio)
         problems, segments, frames, padded = (problems + more[0], segments + more[1], frames + more[2],
                                               padded + more[3])
@@ -145,4 +294,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"verified: {segments} segments, {frames - padded} frame indices read from the pixels equal "
           f"{frames_named}, {padded} padding frames are zero and masked, every audio is 640*T samples at "
           f"lag 0 (±16) and at the source's level (±1 dB), from {sources}")
+    print(f"\nThe synthetic split is in {shown(split_dir)} (the real MCoRec layout); the next run reuses it. "
+          "Next, try:")
+    commands = next_commands(out, split_dir, options)
+    width = max(len(command) for command, _ in commands)
+    for command, what in commands:
+        print(f"  {command:<{width}}   # {what}")
     return 0

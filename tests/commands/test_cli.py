@@ -35,15 +35,6 @@ def test_check_ok_and_exit_codes(dev_split, tmp_path, capsys):
     assert "metadata.json" in capsys.readouterr().out
 
 
-@pytest.mark.slow  # the demo: a subprocess writing, indexing and loading a split
-def test_demo_runs_end_to_end_and_verifies(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "mcorec_torch.cli", "demo", "--out", str(tmp_path),
-                             "--sessions", "1"], capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "verified:" in result.stdout and "TOTAL" in result.stdout and "batch 0: video (4," in result.stdout
-    assert "an open-GOP track" in result.stdout and "without central_video.mp4" in result.stdout
-
-
 @pytest.mark.parametrize("flag,value,message", [
     ("--min-duration", "-1", "min_duration must be >= 0 seconds, got -1.0"),
     ("--min-duration", "soon", "expected a number, got 'soon'"),
