@@ -7,6 +7,7 @@ gives the same bytes (no time stamps); all text is escaped."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from html import escape
 from pathlib import Path
 from typing import Iterable, List, Mapping, Optional, Sequence, Tuple
@@ -119,16 +120,14 @@ def _summary(result: CheckResult, segments: Optional[int]) -> str:
 
 
 def _kinds_table(result: CheckResult) -> str:
-    counts: dict = {}
-    for finding in result.problems + result.notes:
-        counts[finding.kind] = counts.get(finding.kind, 0) + 1
+    """Each kind found: its class, how often, what it is and why it is in its class."""
+    found = Counter((f.level, f.kind) for f in result.problems + result.notes)
     rows = []
-    for name in sorted(counts, key=lambda k: (BY_NAME[k].level != PROBLEM if k in BY_NAME else True, k)):
+    for (level, name), n in sorted(found.items(), key=lambda item: (item[0][0] != PROBLEM, item[0][1])):
         kind = BY_NAME.get(name)
-        level = kind.level if kind is not None else PROBLEM
-        rows.append(f'<tr class="{level}"><td class="level">{level}</td><td><code>{escape(name)}</code></td>'
-                    f'<td class="n">{counts[name]}</td><td>{escape(kind.what if kind else "")}</td>'
-                    f'<td>{escape(kind.why if kind else "")}</td></tr>')
+        what, why = (kind.what, kind.why) if kind is not None else ("", "")
+        rows.append(f'<tr class="{escape(level)}"><td class="level">{escape(level)}</td><td><code>{escape(name)}</code>'
+                    f'</td><td class="n">{n}</td><td>{escape(what)}</td><td>{escape(why)}</td></tr>')
     if not rows:
         return ""
     return ('<section id="kinds"><h2>Kinds found</h2><table><thead><tr><th>class</th><th>kind</th>'
