@@ -9,6 +9,7 @@ from typing import Any, Dict, Optional
 from ..index.options import DatasetOptions, check_option, option_fields
 
 _METAVARS = {"seconds": "SECONDS", "fraction": "FRACTION"}
+_LIST_METAVAR = "SESSION[/SPEAKER]"
 
 
 def add_dataset_options(parser: argparse.ArgumentParser, *, cache_dir: bool = True,
@@ -22,8 +23,13 @@ def add_dataset_options(parser: argparse.ArgumentParser, *, cache_dir: bool = Tr
         flag = "--" + spec.name.replace("_", "-")
         default = defaults.pop(spec.name, spec.default)
         kwargs: Dict[str, Any] = {"default": default, "dest": spec.name}
+        shown = default
         if isinstance(spec.default, bool):
             kwargs["action"] = argparse.BooleanOptionalAction
+        elif isinstance(spec.default, tuple):  # a list option: the flag is repeated, once per item
+            kwargs.update(action="append", default=list(default), type=_list_item(spec.name, spec.default, info),
+                          metavar=_LIST_METAVAR)
+            shown = ", ".join(default) or "none"
         elif info.choices:
             kwargs["choices"] = info.choices
         elif isinstance(spec.default, str):
@@ -31,7 +37,7 @@ def add_dataset_options(parser: argparse.ArgumentParser, *, cache_dir: bool = Tr
         else:
             kwargs["type"] = _number(spec.name, spec.default, info)
             kwargs["metavar"] = _METAVARS.get(info.unit or "", "NUMBER")
-        kwargs["help"] = f"{info.help} (default: {default})"
+        kwargs["help"] = f"{info.help} ({'repeatable; ' if kwargs.get('action') == 'append' else ''}default: {shown})"
         group.add_argument(flag, **kwargs)
     if defaults:
         raise TypeError(f"defaults for unknown options {sorted(defaults)}")
@@ -54,6 +60,19 @@ def _number(name: str, default: Any, info: Any) -> Any:
             raise argparse.ArgumentTypeError(str(exc)) from None
         return value
     parse.__name__ = "number"
+    return parse
+
+
+def _list_item(name: str, default: Any, info: Any) -> Any:
+    """argparse ``type`` of one item of a list option (``--exclude session_03/spk_1``): checked
+    as :func:`check_option` checks the list, else a usage error naming the flag."""
+    def parse(text: str) -> str:
+        try:
+            check_option(name, [text], default, info)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return text
+    parse.__name__ = "name"
     return parse
 
 

@@ -116,7 +116,7 @@ def _check_types(value: Any, hint: Any, key: str, source: str, choices: Optional
         return {str(k): _check_types(v, hints[k], _join(key, k), source, fields[k].metadata.get("choices"))
                 if k in fields else v for k, v in value.items()}
     if origin in (list, tuple):  # Tuple[X, ...] (a list option of DatasetOptions) is a YAML list too
-        if not isinstance(value, list):
+        if not isinstance(value, (list, tuple) if origin is tuple else list):  # a tuple: a config's to_dict()
             raise wrong
         item = _item(inner)
         return [_check_types(v, item, f"{key}[{i}]", source, choices) for i, v in enumerate(value)]

@@ -7,7 +7,7 @@ import logging
 from typing import Dict
 
 from ..index.options import DatasetOptions
-from ..index.report import KEPT, IndexReport
+from ..index.report import KEPT, NOT_CUES, IndexReport
 from ..index.segment_index import SegmentIndex
 
 logger = logging.getLogger(__name__)
@@ -19,8 +19,7 @@ def chunk_track(index: SegmentIndex, row: int) -> int:
     pieces = index.pieces(row)
     if not pieces:
         return -1
-    speaker = index.speakers[int(index.speaker[row])]
-    return speaker.tracks.index(pieces[0][0])
+    return index.tracks[pieces[0][0]].position
 
 
 def chunk_counts(report: IndexReport) -> Dict[str, Dict[str, int]]:
@@ -35,7 +34,7 @@ def warn_dropped_chunks(report: IndexReport, options: DatasetOptions) -> int:
     """Log a warning naming how many chunks ``min_duration``/``max_duration`` or missing video
     dropped (they are counted in the report too); returns that number."""
     total = report.total()
-    dropped = {reason: n for reason, n in total.items() if reason != KEPT and n}
+    dropped = {reason: n for reason, n in total.items() if reason != KEPT and reason not in NOT_CUES and n}
     if dropped:
         logger.warning("segments=%r: %d chunk(s) are not segments (%s; max_duration=%s, min_duration=%s): "
                        "their speech will have no hypothesis", options.segments, sum(dropped.values()),

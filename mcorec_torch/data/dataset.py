@@ -1,10 +1,11 @@
 """``MCoRecDataset``: a map-style dataset of frame-exact MCoRec utterance segments (SPEC §4)."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -16,7 +17,7 @@ from ..index.asd_chunks import DEFAULT_CHUNK_SIZE
 from ..index.build import build_index, default_cache_dir
 from ..index.options import (AudioSource, DatasetOptions, MissingVideo, OnError, SegmentSource, option_fields,
                              options_table)
-from ..index.report import SKIPPED, IndexReport
+from ..index.report import SKIPPED, IndexReport, no_segments_error
 from ..index.segment_index import SegmentIndex
 from ..media.color import Color
 from ..media.frame_cache import FrameCache
@@ -44,7 +45,11 @@ class MCoRecDataset(Dataset):
     ``[L]``, ``id``, ``session``, ``speaker``, ``conversation``, ``start``/``end`` (seconds,
     central timeline) and ``frame_start``/``frame_end`` (central frames F0, F1).
     With ``on_error="skip"`` a segment that fails to load gives ``None`` (dropped by
-    :func:`mcorec_torch.collate`) and is counted in :meth:`report` and logged.
+    :func:`mcorec_torch.collate`) and is counted in :meth:`report` and logged, and a file the
+    index cannot read leaves out what it serves (listed in :meth:`report`) instead of raising.
+    A result of 0 segments raises :class:`~mcorec_torch.index.report.NoSegmentsError` (an
+    ``OptionError`` naming the option most likely at fault, with the drop table) unless
+    ``allow_empty=True``.
 
     Two kinds of segments, told apart by :attr:`labelled`: transcript cues (``segments="labels"``,
     samples hold ``text`` and ``tokens``) and unlabeled chunks (``"asd"``, ``"windows"``,
@@ -73,7 +78,9 @@ class MCoRecDataset(Dataset):
         min_duration: float = 0.0,
         max_duration: Optional[float] = None,
         merge_gap: Optional[float] = None,
+        exclude: Tuple[str, ...] = (),
         on_error: OnError = "raise",
+        allow_empty: bool = False,
         label_dir: str = DEFAULT_LABEL_DIR,
         frame_cache: bool = False,
         segments: SegmentSource = "labels",
@@ -99,6 +106,10 @@ class MCoRecDataset(Dataset):
         self.tokenizer = _resolve_tokenizer(tokenizer)
         self.index: SegmentIndex = build_index(self.roots, self.options, self.cache_dir, use_cache=not rebuild_index)
         self._select_nonempty_texts()
+        if len(self) == 0 and not self.options.allow_empty:
+            settings = {**dataclasses.asdict(self.options), "normalizer": normalizer}
+            report = self.index.report.merged_with(self._extra_report)
+            raise no_segments_error(report, [str(r) for r in self.roots], settings)
         if not self.labelled:
             warn_dropped_chunks(self.index.report, self.options)
         self.reader = SegmentReader(self.index, audio_cache_dir=self.cache_dir / "audio",

@@ -3,9 +3,11 @@ metadata, labels and container headers without decoding (a track whose header do
 its presented-frame count is counted once), cached on disk. No torch here."""
 from .build import INDEX_VERSION, build_index, default_cache_dir
 from .options import AUDIO_SOURCES, MISSING_VIDEO, ON_ERROR, DatasetOptions, OptionInfo, option_fields
-from .report import DROP_REASONS, KEPT, MERGED, SKIPPED, IndexReport
+from .report import (BAD_FILE, DROP_REASONS, EXCLUDED, KEPT, MERGED, OUTCOME_OPTIONS, SKIPPED, IndexReport,
+                     NoSegmentsError, UnusableFile)
 from .segment_index import SegmentIndex, SessionEntry, SpeakerEntry, Track
 
 __all__ = ["INDEX_VERSION", "build_index", "default_cache_dir", "AUDIO_SOURCES", "MISSING_VIDEO", "ON_ERROR",
            "DatasetOptions", "OptionInfo", "option_fields", "DROP_REASONS", "KEPT", "MERGED", "SKIPPED",
-           "IndexReport", "SegmentIndex", "SessionEntry", "SpeakerEntry", "Track"]
+           "BAD_FILE", "EXCLUDED", "OUTCOME_OPTIONS", "IndexReport", "NoSegmentsError", "UnusableFile",
+           "SegmentIndex", "SessionEntry", "SpeakerEntry", "Track"]

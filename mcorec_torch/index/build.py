@@ -12,26 +12,29 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
 from .._io import file_stamp
 from ..corpus.cues import cue_fault
 from ..corpus.layout import METADATA_FILE, cluster_path, labels_dir_exists, list_sessions, vtt_path
-from ..corpus.metadata import SessionMetadata, ViewInfo, load_metadata, read_speaker_to_cluster, read_track_json
+from ..corpus.metadata import SessionMetadata, ViewInfo, load_metadata, read_speaker_to_cluster
 from ..corpus.vtt import Cue, read_vtt
 from ..errors import MCoRecDataError, PathLike
 from ..media.headers import HeaderCache
 from ..timeline import cue_frames, ego_sample_offset, ego_start_frame, frame_to_sample, seconds_to_ms
 from .chunks import plan_chunks
+from .exclude import Exclusions
 from .options import DatasetOptions
-from .report import KEPT, MERGED, IndexReport
+from .report import BAD_FILE, EXCLUDED, KEPT, MERGED, IndexReport, Key
 from .segment_index import SegmentIndex, SessionEntry, SpeakerEntry, Track
 from .sources import missing_lip_message, require_one_crop_size, require_view_sources
+from .usable import LostSpan, MediaFiles, lost_overlap, settle_unusable
 
 #: Bump when the index layout or the rules that build it change (invalidates caches).
-INDEX_VERSION = 4  # 4: segments="asd" merges gaps of 25 frames by default (the baseline's inference)
+INDEX_VERSION = 5  # 4: segments="asd" merges gaps of 25 frames by default (the baseline's inference);
+# 5: files the index cannot use listed in the report and left out (Track.position), exclude
 
 
 def default_cache_dir() -> Path:
@@ -94,6 +97,17 @@ def _merge_cues(cues: List[Cue], merge_gap_ms: Optional[int], max_ms: Optional[i
     return merged, absorbed
 
 
+class _Crops(NamedTuple):
+    """A speaker's crops in one view: ``ids``, the index's tracks of those it can use;
+    ``planned``, every crop in the order of ``metadata.json`` as the chunk planner sees it (its
+    track; for one that cannot be used, a track spanning what its track json says, or None when
+    that does not read); ``lost``, what each crop that cannot be used would have covered."""
+
+    ids: List[int]
+    planned: List[Optional[Track]]
+    lost: List[LostSpan]
+
+
 class _Builder:
     def __init__(self, options: DatasetOptions, headers: HeaderCache) -> None:
         self.options = options
@@ -103,39 +117,59 @@ class _Builder:
         self.tracks: List[Track] = []
         self.segments: List[_Segment] = []
         self.report = IndexReport()
+        self.files = MediaFiles(headers, self.report)
+        self.exclusions = Exclusions(options.exclude)
+        #: per speaker row: spans of its crops in the read view that the index could not use
+        self.lost_spans: Dict[int, List[LostSpan]] = {}
+        #: per speaker row: its crops in the order of ``metadata.json`` as the chunk planner sees
+        #: them (a usable track, an unusable one's span from its track json, or None)
+        self.plan_tracks: Dict[int, List[Optional[Track]]] = {}
+        #: speaker rows whose ego video could not be used (their ego audio is lost, not absent)
+        self.lost_ego_audio: Set[int] = set()
 
-    def _crop_tracks(self, meta: SessionMetadata, speaker: str, view: Optional[ViewInfo], view_name: str) -> List[int]:
-        ids = []
+    def _crop_tracks(self, meta: SessionMetadata, place: Key, view: Optional[ViewInfo], view_name: str) -> _Crops:
+        """The speaker's crops in ``view`` (:class:`_Crops`); those that cannot be used are noted
+        (:class:`.usable.MediaFiles`)."""
+        crops = _Crops([], [], [])
         if view is None:
-            return ids
+            return crops
+        speaker = place[2]
         for k, crop in enumerate(view.crops):
             media = crop.media(self.options.crops)
             key = f"{speaker}.{view_name}.crops[{k}]"
             if media is None:
                 raise MCoRecDataError(meta.path(METADATA_FILE), missing_lip_message(view_name, self.options.crops),
                                       key=key)
-            media_path = meta.path(media)
-            if not media_path.is_file():
-                raise MCoRecDataError(media_path, f"crop video listed in metadata.json ({key}) does not exist")
-            timing = read_track_json(meta.path(crop.crop_metadata))
-            frames = self.headers.frame_count(media_path, expected=timing.frame_end - timing.frame_start)
-            header = self.headers.header(media_path)
-            self.tracks.append(Track(path=str(media_path), start=timing.frame_start, num_frames=frames,
-                                     width=header.width, height=header.height, owner=len(self.speakers)))
-            ids.append(len(self.tracks) - 1)
-        require_one_crop_size([self.tracks[i] for i in ids], speaker, view_name)
-        return ids
-
-    def _span_frames(self, path: Path) -> int:
-        """Frames a whole-session video (central or ego) spans: from its header, counted by
-        decoding only when the header says nothing (see :attr:`MediaHeader.span_frames`)."""
-        return self.headers.header(path).span_frames or self.headers.frame_count(path)
+            track, usable = self.files.crop_track(meta, place, crop.crop_metadata, meta.path(media), key,
+                                                  f"{view_name} crop {k}", owner=len(self.speakers))
+            crops.planned.append(track)
+            if usable:
+                track.position = k
+                self.tracks.append(track)
+                crops.ids.append(len(self.tracks) - 1)
+            else:
+                crops.lost.append((track.start, track.num_frames) if track is not None else None)
+        require_one_crop_size([self.tracks[i] for i in crops.ids], speaker, view_name)
+        return crops
 
     def add_split(self, root: Path) -> None:
         first = len(self.speakers)
         for session_dir in list_sessions(root):
-            self.add_session(root.name, session_dir)
+            if self.exclusions.session_excluded(session_dir.name):
+                self._exclude_session(root.name, session_dir)
+            else:
+                self.add_session(root.name, session_dir)
         require_view_sources(root, self.options, self.speakers[first:])
+
+    def _exclude_session(self, split: str, session_dir: Path) -> None:
+        """Count every speaker of an excluded session as ``excluded`` (one row ``*`` when its
+        metadata.json does not read: it is left out unread)."""
+        try:
+            speakers = list(load_metadata(session_dir).speakers)
+        except MCoRecDataError:
+            speakers = ["*"]
+        for name in speakers:
+            self.report.add((split, session_dir.name, name), EXCLUDED)
 
     def add_session(self, split: str, session_dir: Path) -> None:
         options = self.options
@@ -147,12 +181,16 @@ class _Builder:
         for video in sorted(central_videos):
             path = meta.path(video)
             if path.is_file():
-                header = self.headers.header(path)
-                session_frames = self._span_frames(path) or None
-                if header.has_audio:
-                    session.central_audio_path = str(path)
-                    session.central_audio_samples = (frame_to_sample(session_frames) if session_frames
-                                                     else header.audio_samples)
+                # one that does not read or is not 25 fps is left out: the session is then read as
+                # without central video (audio from the crops, cues not checked against its end)
+                usable = self.files.whole_video(path, (split, session.name, ""), "central video")
+                if usable is not None:
+                    header, span = usable
+                    session_frames = span or None
+                    if header.has_audio:
+                        session.central_audio_path = str(path)
+                        session.central_audio_samples = (frame_to_sample(session_frames) if session_frames
+                                                         else header.audio_samples)
                 break
         self.sessions.append(session)
 
@@ -170,23 +208,31 @@ class _Builder:
                     raise MCoRecDataError(vtt, f"transcript of speaker {vtt.stem!r} that metadata.json does not list")
 
         for name, info in meta.speakers.items():
+            place = (split, session.name, name)
+            if self.exclusions.speaker_excluded(session.name, name):
+                self.report.add(place, EXCLUDED)
+                continue
             speaker_id = len(self.speakers)
             entry = SpeakerEntry(session=session_id, name=name, conversation=clusters.get(name, -1))
             view = info.view(options.view)
-            entry.tracks = self._crop_tracks(meta, name, view, options.view)
+            crops = self._crop_tracks(meta, place, view, options.view)
+            entry.tracks = crops.ids
+            self.plan_tracks[speaker_id], self.lost_spans[speaker_id] = crops.planned, crops.lost
             if info.ego is not None and info.central is not None:
                 entry.ego_frame_uem = (info.central.uem_start, info.ego.uem_start)
                 if info.ego.video and meta.path(info.ego.video).is_file():
                     ego_path = meta.path(info.ego.video)
-                    header = self.headers.header(ego_path)
-                    if header.has_audio:
+                    ego = self.files.whole_video(ego_path, place, f"ego video of {name}")
+                    if ego is None:
+                        self.lost_ego_audio.add(speaker_id)
+                    elif ego[0].has_audio:
                         entry.ego_audio_path = str(ego_path)
                         entry.ego_audio_offset = ego_sample_offset(info.central.uem_start, info.ego.uem_start)
-                        entry.ego_audio_samples = frame_to_sample(self._span_frames(ego_path))
+                        entry.ego_audio_samples = frame_to_sample(ego[1])
             if not session.central_audio_path:
                 # without central_video.mp4 the audio comes from the central crops' own tracks
                 session.audio_tracks += (entry.tracks if options.view == "central"
-                                         else self._crop_tracks(meta, name, info.central, "central"))
+                                         else self._crop_tracks(meta, place, info.central, "central").ids)
             self.speakers.append(entry)
             if options.segments != "labels":
                 self._add_chunks(split, session, session_frames, meta, name, speaker_id, entry)
@@ -229,8 +275,7 @@ class _Builder:
         view = meta.speakers[name].central
         if view is None:
             return
-        chunks, faults = plan_chunks(self.options, meta, name, view, [self.tracks[t] for t in entry.tracks],
-                                     session_frames)
+        chunks, faults = plan_chunks(self.options, meta, name, view, self.plan_tracks[speaker_id], session_frames)
         self.report.add(key, KEPT, 0)  # every speaker is listed, also one without chunks
         for fault in faults:
             self.report.add(key, fault)
@@ -257,10 +302,11 @@ class _Builder:
         covered = sum(p[3] for p in pieces)
         if covered < count and (options.missing_video == "drop" or covered == 0
                                 or covered < options.min_video_coverage * count):
-            self.report.add(key, "no_video")
+            lost = lost_overlap(self.lost_spans.get(speaker_id, []), pieces, view_start, count)
+            self.report.add(key, BAD_FILE if lost else "no_video")
             return
         if options.audio == "ego" and not entry.ego_audio_path:
-            self.report.add(key, "no_audio")
+            self.report.add(key, BAD_FILE if speaker_id in self.lost_ego_audio else "no_audio")
             return
         self.segments.append(_Segment(speaker_id, f0, f1, view_start, start_ms, end_ms, text, pieces))
         self.report.add(key, KEPT)
@@ -320,21 +366,29 @@ def build_index(roots: Sequence[PathLike], options: DatasetOptions, cache_dir: O
             raise MCoRecDataError(root, "split directory does not exist")
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     cache_file = cache / f"index-{_fingerprint(root_paths, options)}.npz"
-    if use_cache and cache_file.is_file():
+    index = _cached(cache_file) if use_cache else None
+    if index is None:
+        headers = HeaderCache(cache / "headers.json")
+        builder = _Builder(options, headers)
+        for root in root_paths:
+            builder.add_split(root)
+        builder.exclusions.check_all_matched(root_paths)
+        index = builder.finish()
+        headers.save()
         try:
-            index = SegmentIndex.load(cache_file)
-            index.options = options  # same segment options (the cache key), the caller's others
-            return index
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # unreadable or from another layout: rebuild
-    headers = HeaderCache(cache / "headers.json")
-    builder = _Builder(options, headers)
-    for root in root_paths:
-        builder.add_split(root)
-    index = builder.finish()
-    headers.save()
-    try:
-        index.save(cache_file)
-    except OSError:
-        pass  # read-only cache location: the index still works, the next start rebuilds it
+            index.save(cache_file)
+        except OSError:
+            pass  # read-only cache location: the index still works, the next start rebuilds it
+    index.options = options  # same segment options (the cache key), the caller's others
+    settle_unusable(index.report, options.on_error)
     return index
+
+
+def _cached(cache_file: Path) -> Optional[SegmentIndex]:
+    """The index saved in ``cache_file``, or None when there is none or it does not read."""
+    if not cache_file.is_file():
+        return None
+    try:
+        return SegmentIndex.load(cache_file)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # unreadable or from another layout: rebuild

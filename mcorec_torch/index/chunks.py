@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from ..corpus.asd_scores import read_asd_scores
 from ..corpus.cues import cue_fault
@@ -69,9 +69,10 @@ def asd_track_spans(path, track_start: int, params: AsdParameters, exact_baselin
 
 
 def plan_chunks(options: DatasetOptions, meta: SessionMetadata, speaker: str, view: ViewInfo,
-                tracks: Sequence[Track], session_frames=None) -> Tuple[List[Chunk], List[str]]:
+                tracks: Sequence[Optional[Track]], session_frames=None) -> Tuple[List[Chunk], List[str]]:
     """The chunks of one speaker by ``options.segments`` (``tracks``: the speaker's tracks of
-    ``view``, in the order of ``view.crops``)."""
+    ``view``, in the order of ``view.crops``; a crop the index cannot use is a track spanning what
+    its track json says, whose chunks then count as ``bad_file``, or ``None``: no chunks)."""
     faults: List[str] = []
     chunks: List[Chunk] = []
     if options.segments == "ranges":
@@ -90,6 +91,8 @@ def plan_chunks(options: DatasetOptions, meta: SessionMetadata, speaker: str, vi
         params = chunking_parameters(options.asd_exact_baseline, options.chunk_size)
         windows = 0
         for crop, track in zip(view.crops, tracks):
+            if track is None:  # a crop whose track json does not read (the index lists it as unusable)
+                continue
             if options.segments == "asd" and crop.asd is not None:
                 chunks += _framed(asd_track_spans(meta.path(crop.asd), track.start, params,
                                                   options.asd_exact_baseline, speaker))

@@ -71,8 +71,15 @@ class DatasetOptions:
                                                   "also caps merged segments", unit="seconds", above=0.0)
     merge_gap: Optional[float] = _option(None, "merge consecutive cues of a speaker whose gap is at most "
                                                "this (total at most max_duration)", unit="seconds", minimum=0.0)
-    on_error: OnError = _option("raise", '"skip": a segment that fails to load becomes None, is counted and '
-                                     'logged', choices=ON_ERROR, segments=False)
+    exclude: Tuple[str, ...] = _option((), 'sessions ("session_03") and speakers ("session_03/spk_1") to leave '
+                                          'out (counted as excluded, per speaker); an entry that names nothing '
+                                          'in the split is an error')
+    on_error: OnError = _option("raise", '"skip": a file the index cannot read leaves out what it serves (listed '
+                                     'in the report) and a segment that fails to load becomes None (counted); '
+                                     'both logged. "raise": either is an error naming the file',
+                                     choices=ON_ERROR, segments=False)
+    allow_empty: bool = _option(False, "accept a result of 0 segments (else an error shows the drop table and the "
+                                       "option most likely at fault)", segments=False)
     label_dir: str = _option(DEFAULT_LABEL_DIR, "transcript folder inside each session")
     frame_cache: bool = _option(False, "read frames from the decoded-frame cache in cache_dir (each track "
                                        "decoded once into a memory-mapped array; built on first use or by "
@@ -91,6 +98,8 @@ class DatasetOptions:
                                              'and frames [first, last + 1)')
 
     def __post_init__(self) -> None:
+        if isinstance(self.exclude, list):  # a list from Python or YAML, kept as a tuple (hashable)
+            object.__setattr__(self, "exclude", tuple(self.exclude))
         for spec, info in option_fields():
             check_option(spec.name, getattr(self, spec.name), spec.default, info)
         if self.segments != "labels" and self.view != "central":
@@ -118,7 +127,9 @@ def check_option(name: str, value: Any, default: Any, info: OptionInfo) -> None:
     optional = default is None
     if value is None and optional:
         return
-    if isinstance(default, bool):
+    if isinstance(default, tuple):
+        check_exclude_entries(name, value)
+    elif isinstance(default, bool):
         check_flag(name, value)
     elif info.choices is not None:
         check_choice(name, value, info.choices)
@@ -129,13 +140,35 @@ def check_option(name: str, value: Any, default: Any, info: OptionInfo) -> None:
                      unit=info.unit if info.unit == "seconds" else None, optional=optional)
 
 
+def check_exclude_entries(name: str, value: Any) -> None:
+    """Raise :class:`~mcorec_torch.checks.OptionError` unless ``value`` is a list (or tuple) of
+    ``"SESSION"`` or ``"SESSION/SPEAKER"`` names (no empty part, no surrounding spaces)."""
+    allowed = f"{name} must be a list of 'SESSION' or 'SESSION/SPEAKER' names"
+    if not isinstance(value, (list, tuple)):
+        raise OptionError(name, f"{allowed}, got {value!r}")
+    for entry in value:
+        parts = entry.split("/") if isinstance(entry, str) else []
+        if not 1 <= len(parts) <= 2 or any(not p or p != p.strip() for p in parts):
+            raise OptionError(name, f"{allowed}, got {entry!r} in {list(value)!r}")
+
+
+def exclude_entry(entry: str) -> Tuple[str, Optional[str]]:
+    """``(session, speaker)`` of an ``exclude`` entry (speaker ``None`` for a whole session)."""
+    session, _, speaker = entry.partition("/")
+    return session, speaker or None
+
+
+#: What a list option (``exclude``) takes, for the options tables.
+LIST_ALLOWED = "list of SESSION or SESSION/SPEAKER"
+
+
 def options_table() -> str:
     """A plain-text table of the options (name, default, allowed values or unit, help), for
     docstrings and ``--help``."""
     rows = []
     for spec, info in option_fields():
         allowed = (" | ".join(info.choices) if info.choices else "true | false" if isinstance(spec.default, bool)
-                   else (info.unit or "text"))
+                   else LIST_ALLOWED if isinstance(spec.default, tuple) else (info.unit or "text"))
         rows.append(f"    {spec.name} = {spec.default!r}  ({allowed}): {info.help}")
     return "\n".join(rows)
 
@@ -146,7 +179,8 @@ def options_markdown() -> str:
     rows = ["| option | default | allowed | meaning |", "| --- | --- | --- | --- |"]
     for spec, info in option_fields():
         allowed = (" \\| ".join(f"`{c}`" for c in info.choices) if info.choices
-                   else "`true` \\| `false`" if isinstance(spec.default, bool) else (info.unit or "text"))
+                   else "`true` \\| `false`" if isinstance(spec.default, bool)
+                   else LIST_ALLOWED if isinstance(spec.default, tuple) else (info.unit or "text"))
         meaning = info.help.replace("|", "\\|")
         rows.append(f"| `{spec.name}` | `{spec.default!r}` | {allowed} | {meaning} |")
     return "\n".join(rows) + "\n"

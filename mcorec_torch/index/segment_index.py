@@ -21,7 +21,9 @@ from .report import IndexReport
 
 @dataclass
 class Track:
-    """One crop video on its view's timeline: frames ``[start, start + num_frames)``."""
+    """One crop video on its view's timeline: frames ``[start, start + num_frames)``.
+    ``position``: its place in the speaker's ``crops`` list of ``metadata.json`` (a crop the
+    index could not use has no track, so track ids do not tell it)."""
 
     path: str
     start: int
@@ -29,6 +31,7 @@ class Track:
     width: int
     height: int
     owner: int  # speaker row
+    position: int = 0
 
 
 @dataclass
@@ -111,8 +114,8 @@ class SegmentIndex:
             "sessions": [asdict(s) for s in self.sessions],
             "speakers": [asdict(s) for s in self.speakers],
             "tracks": [asdict(t) for t in self.tracks],
-            "report": [[list(k), dict(v)] for k, v in self.report.counts.items()],
         }
+        tables["report"], tables["unusable"] = self.report.tables()
         buffer = io.BytesIO()
         arrays = {name: getattr(self, name) for name in self.ARRAYS}
         arrays["tables"] = np.frombuffer(json.dumps(tables).encode("utf-8"), dtype=np.uint8)
@@ -128,6 +131,6 @@ class SegmentIndex:
         for s in tables["speakers"]:
             s["ego_frame_uem"] = tuple(s["ego_frame_uem"])
             speakers.append(SpeakerEntry(**s))
-        report = IndexReport({tuple(k): v for k, v in tables["report"]})
+        report = IndexReport.from_tables(tables["report"], tables["unusable"])
         return cls(DatasetOptions(**tables["options"]), [SessionEntry(**s) for s in tables["sessions"]],
                    speakers, [Track(**t) for t in tables["tracks"]], arrays, report)

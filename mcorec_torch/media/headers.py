@@ -16,7 +16,7 @@ from ..errors import MCoRecDataError, PathLike
 from .probe import MediaHeader, presented_frames, read_header
 
 #: Bump when :class:`MediaHeader` or the counting rule changes (older cache entries are re-read).
-HEADER_VERSION = 2
+HEADER_VERSION = 3  # 3: MediaHeader.frame_rate
 
 
 class HeaderCache:

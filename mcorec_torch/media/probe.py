@@ -33,7 +33,9 @@ class MediaHeader:
     ``num_frames``: stored video frames per the header (``stream.frames``; 0 when the header
     does not say); ``duration_frames``: the video stream's duration in frames at 25 fps (after
     the edit list; 0 when unknown); ``width``/``height``: pixels; ``audio_rate``: Hz (0
-    without audio); ``audio_samples``: audio duration in 16 kHz samples (0 when unknown).
+    without audio); ``audio_samples``: audio duration in 16 kHz samples (0 when unknown);
+    ``frame_rate``: the video stream's average frame rate in frames per second (frames over
+    duration, as the container's sample table gives it; 0.0 when unknown).
     """
 
     num_frames: int
@@ -43,6 +45,7 @@ class MediaHeader:
     audio_rate: int
     audio_samples: int
     duration_frames: int = 0
+    frame_rate: float = 0.0
 
     @property
     def has_audio(self) -> bool:
@@ -88,6 +91,7 @@ def read_header(path: PathLike) -> MediaHeader:
         audio = container.streams.audio[0] if container.streams.audio else None
         audio_seconds = _seconds(audio.duration, audio.time_base) if audio is not None else None
         video_seconds = _seconds(video.duration, video.time_base) if video is not None else None
+        rate = (video.average_rate or video.guessed_rate) if video is not None else None
         return MediaHeader(
             num_frames=int(video.frames or 0) if video is not None else 0,
             width=int(video.codec_context.width) if video is not None else 0,
@@ -96,7 +100,35 @@ def read_header(path: PathLike) -> MediaHeader:
             audio_rate=int(audio.sample_rate or 0) if audio is not None else 0,
             audio_samples=int(round(audio_seconds * SAMPLE_RATE)) if audio_seconds else 0,
             duration_frames=int(round(video_seconds * FPS)) if video_seconds else 0,
+            frame_rate=float(rate) if rate else 0.0,
         )
+
+
+#: How far (relative) a video's average frame rate may lie from 25 fps for it to be a 25 fps
+#: video at all: 24, 25.5, 29.97 and 30 fps are not; 25 with jittered timestamps is.
+RATE_TOLERANCE = 0.01
+
+
+def timing_fault(header: MediaHeader, frames: int) -> Optional[str]:
+    """Why the frames of this video cannot be placed on the 25 fps timeline, or ``None``.
+
+    The reader places frame ``j`` by its timestamp, at ``round((pts - start) * 25)`` (SPEC §2),
+    so a video is usable when it is a 25 fps video: its average frame rate ``r`` (frames over
+    duration, per the header) is known, within :data:`RATE_TOLERANCE` of 25, and close enough
+    that over its ``frames`` frames the timestamps drift less than half a frame from the
+    25 fps grid, ``(frames - 1) * |25 / r - 1| < 1/2`` (25.1 fps over 9,000 frames is 36 frames
+    off). A few jittered timestamps do not move the average; a re-timed video does.
+    """
+    if not header.has_video:
+        return None
+    rate = header.frame_rate
+    if rate <= 0:
+        return f"the header states no frame rate; the MCoRec timeline is {FPS} fps (SPEC §2)"
+    drift = max(int(frames) - 1, 0) * abs(FPS / rate - 1)
+    if abs(rate / FPS - 1) > RATE_TOLERANCE or drift >= 0.5:
+        return (f"video is {rate:.4g} fps, not {FPS} (SPEC §2): its {int(frames)} frames would land up to "
+                f"{drift:.3g} frames off the {FPS} fps timeline")
+    return None
 
 
 def count_video_packets(path: PathLike) -> int:

@@ -7,7 +7,8 @@ import pytest
 
 from mcorec_torch import MCoRecDataset, synthetic
 from mcorec_torch.index import build as index_module
-from mcorec_torch.index.report import DROP_REASONS
+from mcorec_torch.index.options import option_fields
+from mcorec_torch.index.report import DROP_REASONS, EXCLUDED, OUTCOME_OPTIONS, NoSegmentsError
 from mcorec_torch.index.segment_index import SegmentIndex
 from mcorec_torch.synthetic import CueSpec, SessionSpec, SpeakerSpec, TrackSpec
 
@@ -169,16 +170,22 @@ def test_conversation_and_metadata_fields(edge_split, tmp_path):
     assert convs == {"spk_0": 0, "spk_1": 1}
 
 
-def test_eval_split_without_labels_has_no_segments(tmp_path):
+def test_eval_split_without_labels_has_no_segments_and_says_which_option(tmp_path):
     root = tmp_path / "eval"
     synthetic.write_synthetic_session(session_spec(), root, labels=False, lip=False)
-    ds = MCoRecDataset(root, crops="face", cache_dir=tmp_path / "c")
+    ds = MCoRecDataset(root, crops="face", cache_dir=tmp_path / "c", allow_empty=True)
     assert len(ds) == 0 and ds.report().total() == {}
+    with pytest.raises(NoSegmentsError) as err:
+        MCoRecDataset(root, crops="face", cache_dir=tmp_path / "c")
+    assert err.value.option == "segments" and "segments='asd'" in str(err.value)
 
 
 def test_report_reasons_are_documented():
     assert set(DROP_REASONS) == {"bad_cue", "outside_uem", "beyond_video", "too_short", "too_long", "no_video",
-                                 "no_audio", "empty_text", "duplicate"}
+                                 "no_audio", "bad_file", "empty_text", "duplicate"}
+    assert set(OUTCOME_OPTIONS) == set(DROP_REASONS) | {EXCLUDED}  # every outcome maps to its options
+    fields = {spec.name for spec, _ in option_fields()} | {"normalizer"}
+    assert {name for names in OUTCOME_OPTIONS.values() for name in names} <= fields
 
 
 def test_cache_dir_inside_the_split_does_not_invalidate_itself(edge_split, monkeypatch):
