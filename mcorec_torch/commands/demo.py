@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-from .._io import atomic_path, atomic_write_text, read_json
+from .._io import atomic_path, atomic_write_text, read_json, remove_temporary, temporary_target
 from ..checks import check_int
 from ..corpus.layout import CENTRAL_VIDEO_FILE
 from ..errors import MCoRecDataError
@@ -92,6 +92,14 @@ def _reusable(split_dir: Path, wanted: dict) -> bool:
     return written.get("files") == _files(split_dir)
 
 
+def _remove_leftovers(out: Path, name: str) -> None:
+    """Remove the temporaries of ``out/name`` that a killed run left (its process cannot)."""
+    if out.is_dir():
+        for entry in out.iterdir():
+            if temporary_target(entry.name) == name:
+                remove_temporary(entry)
+
+
 def prepare_split(out: Path, split: str, sessions: int) -> Tuple[list, bool]:
     """``(plans, reused)``: the synthetic ``split`` of ``sessions`` sessions in ``out/split``,
     reused when its manifest describes it, else written (into a temporary sibling renamed when
@@ -108,6 +116,7 @@ def prepare_split(out: Path, split: str, sessions: int) -> Tuple[list, bool]:
     if split_dir.exists() and not manifest.exists():
         raise MCoRecDataError(split_dir, f"exists and was not written by mcorec-torch demo (no {manifest.name} "
                               "beside it); give another --out, or remove it")
+    _remove_leftovers(out, split_dir.name)
     with atomic_path(split_dir) as partial:
         synthetic.make_split(partial, split, num_sessions=sessions, seed=SEED)
         atomic_write_text(manifest, json.dumps({**wanted, "files": _files(partial)}, indent=1) + "\n")

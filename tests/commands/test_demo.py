@@ -68,6 +68,8 @@ def test_a_split_that_changed_is_written_again(demo_run, tmp_path):
     specs, reused = demo.prepare_split(out, "dev", 2)
     assert reused and [s.name for s in specs] == ["session_00", "session_01"]
 
+    left_by_a_killed_run = out / ".dev.tmp99999999-1"
+    (left_by_a_killed_run / "session_00").mkdir(parents=True)
     video = out / "dev" / "session_01" / "central_video.mp4"
     size = video.stat().st_size
     with open(video, "r+b") as handle:
