@@ -11,7 +11,7 @@ import numpy as np
 from torch.utils.data import DataLoader
 
 from ..data import MCoRecDataset, collate
-from .rows import BATCH_SIZE, random_order, worker_init
+from .rows import BATCH_SIZE, random_order, vm_rss_kib, worker_init
 
 __all__ = ["index_times", "worker_rss", "vm_rss_kib"]
 
@@ -26,15 +26,6 @@ def index_times(roots: Sequence[str], **options: Any) -> Dict[str, float]:
             MCoRecDataset(list(roots), cache_dir=cache, **options).close()
             times.append(time.perf_counter() - started)
     return {"cold_s": times[0], "cached_s": times[1]}
-
-
-def vm_rss_kib(pid: str = "self") -> int:
-    """Resident set size of process ``pid`` in KiB (``VmRSS`` of ``/proc/<pid>/status``)."""
-    with open(f"/proc/{pid}/status") as handle:
-        for line in handle:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def _collate_with_rss(samples: List[Any]) -> Tuple[int, int, int]:

@@ -8,6 +8,8 @@ the reason the row cannot run here.
 * :func:`loader_pass`: a ``DataLoader`` (batch 8, ``collate``) with ``W`` workers, and the
   seconds before its first batch (:func:`startup_dominated`: a pass mostly start-up is not a
   throughput);
+* :func:`steady_loader_pass`: the same over batches of the order, with 0 or 2 workers started
+  before the timed pass (steady state), and the RSS of the main process and the workers;
 * :func:`baseline_pass`: the MCoRec baseline's torchcodec loader (a new
   ``VideoDecoder``/``AudioDecoder`` per sample), when torchcodec imports here.
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, Iterator, List, Sequence
 
 import av
 import numpy as np
@@ -30,7 +32,8 @@ from ..media.color import frame_to_gray, frame_to_rgb
 from ..timeline import FPS, SAMPLES_PER_FRAME
 from .measure import Measurement, stopwatch
 
-__all__ = ["Skip", "worker_init", "track_paths", "limit_pass", "dataset_pass", "loader_pass",
+__all__ = ["Skip", "worker_init", "track_paths", "limit_pass", "dataset_pass", "loader_pass", "steady_loader_pass",
+           "vm_rss_kib",
            "baseline_pass", "BATCH_SIZE", "MIN_PASS_SEGMENTS", "random_order", "STARTUP_SHARE", "startup_dominated"]
 
 #: Samples per DataLoader batch in the loader rows.
@@ -130,6 +133,75 @@ def loader_pass(dataset: MCoRecDataset, order: Sequence[int], workers: int) -> M
     measurement = watch.measurement(frames, segments)
     measurement.extra = {"first_batch_s": first_batch_s if first_batch_s is not None else watch.wall_s}
     return measurement
+
+
+class _Batches:
+    """A batch sampler whose batches can be swapped between passes (the warm-up, then the timed one)."""
+
+    def __init__(self, batches: List[List[int]]) -> None:
+        self.batches = batches
+
+    def __iter__(self) -> Iterator[List[int]]:
+        return iter([list(b) for b in self.batches])
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+
+def _cpu_s_of(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (``/proc/<pid>/stat``; 0 where unreadable)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def steady_loader_pass(dataset: MCoRecDataset, order: Sequence[int], workers: int) -> Measurement:
+    """``DataLoader(dataset, batch_sampler=<batches of 8 of order>, collate_fn=collate)`` in steady
+    state: with workers, they are started (persistent) and load one untimed batch each before the
+    timed pass, so worker start-up is not measured. CPU: this process plus the workers' own
+    (``/proc/<pid>/stat``, read before and after the pass). ``extra``: ``main_rss_mib`` and
+    ``worker_rss_mib`` (the largest worker's RSS after the pass; 0 without workers)."""
+    batches = [[int(i) for i in order[k: k + BATCH_SIZE]] for k in range(0, len(order), BATCH_SIZE)]
+    sampler = _Batches(batches[: max(workers, 1)])
+    loader = DataLoader(dataset, batch_sampler=sampler, collate_fn=collate, num_workers=workers,
+                        persistent_workers=workers > 0, worker_init_fn=worker_init if workers else None)
+    frames = segments = 0
+    try:
+        if workers:
+            for _ in loader:  # start the workers; each loads a batch
+                pass
+        pids = [w.pid for w in getattr(loader._iterator, "_workers", [])] if workers else []
+        sampler.batches = batches
+        before = sum(_cpu_s_of(pid) for pid in pids)
+        with stopwatch() as watch:
+            for batch in loader:
+                frames += int(batch["video_lengths"].sum())
+                segments += int(batch["video_lengths"].numel())
+        measurement = watch.measurement(frames, segments)
+        measurement.cpu_s += sum(_cpu_s_of(pid) for pid in pids) - before
+        worker_rss = max((vm_rss_kib(str(pid)) for pid in pids), default=0)
+        measurement.extra = {"main_rss_mib": vm_rss_kib() / 1024.0, "worker_rss_mib": worker_rss / 1024.0}
+    finally:
+        iterator = getattr(loader, "_iterator", None)
+        if iterator is not None and hasattr(iterator, "_shutdown_workers"):
+            iterator._shutdown_workers()
+        del loader
+    return measurement
+
+
+def vm_rss_kib(pid: str = "self") -> int:
+    """Resident set size of process ``pid`` in KiB (``VmRSS`` of ``/proc/<pid>/status``; 0 where unreadable)."""
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def _baseline_modules() -> Any:

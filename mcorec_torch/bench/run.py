@@ -16,15 +16,17 @@ from .extras import index_times, worker_rss
 from .gpu_rows import gpu_rows
 from .measure import Measurement, summarize_rounds
 from .rows import (MIN_PASS_SEGMENTS, Skip, baseline_pass, cpu_count, dataset_pass, limit_pass, loader_pass,
-                   random_order, startup_dominated, track_paths)
+                   random_order, startup_dominated, steady_loader_pass, track_paths)
 from .split import FULL_SHAPE, QUICK_SHAPE, ensure_split
 
-__all__ = ["run_bench", "format_bench_report", "CONFIGS", "LOADER_CONFIG"]
+__all__ = ["run_bench", "format_bench_report", "CONFIGS", "LOADER_CONFIG", "STEADY_WORKERS"]
 
 #: ``(crops, color)`` of the dataset rows, in the order they run.
 CONFIGS: Tuple[Tuple[str, str], ...] = (("lip", "gray"), ("lip", "rgb"), ("face", "rgb"), ("face", "gray"))
-#: The configuration of the DataLoader, GPU and RSS rows.
+#: The configuration of the DataLoader (start-up included), GPU and RSS rows.
 LOADER_CONFIG = ("lip", "gray")
+#: Workers of the steady-state DataLoader rows of every configuration: (d0) and (d).
+STEADY_WORKERS = (0, 2)
 #: Where the synthetic split and the caches are kept when ``args.out`` is not given.
 DEFAULT_OUT = Path(tempfile.gettempdir()) / "mcorec-bench"
 
@@ -90,6 +92,11 @@ def _plan_rows(roots: List[str], out: Path, args: argparse.Namespace, segments: 
         except Skip as exc:
             rows.append((name, meta, lambda reason=str(exc): (_ for _ in ()).throw(Skip(reason))))
         refs[name] = {"limit": limit, "baseline": base, "dataset": _name("dataset", config)}
+        for w in STEADY_WORKERS:
+            name = _name("steady", config, w)
+            rows.append((name, {"kind": "steady", "config": "/".join(config), "workers": w},
+                         lambda d=ds, o=order, w=w: steady_loader_pass(d, o, w)))
+            refs[name] = {"limit": limit, "baseline": base, "one_process": _name("dataset", config)}
     ds, order = datasets[LOADER_CONFIG], orders[LOADER_CONFIG]
     workers = [1, 2] + ([args.workers] if args.workers not in (1, 2) else [])
     for w in workers:
@@ -168,6 +175,28 @@ def _startup_in(row: Dict[str, Any], rows: Dict[str, Any]) -> bool:
     return any(r is not None and r.get("startup_dominated") for r in [row, *compared])
 
 
+def _steady_lines(rows: Dict[str, Any]) -> List[str]:
+    """The steady-state DataLoader rows against the 1-process dataset row, one line per config:
+    (d0)/(b), (d)/(b), CPU core-seconds per 1,000 frames of (b), (d0), (d), and RSS."""
+    lines: List[str] = []
+    for crops, color in CONFIGS:
+        config = f"{crops}/{color}"
+        dataset = rows.get(f"dataset {config}") or {}
+        steady = [rows.get(_name("steady", (crops, color), w)) or {} for w in STEADY_WORKERS]
+        if not dataset.get("median") or not all(r.get("median") for r in steady):
+            continue
+        if not lines:
+            lines.append("DataLoader in steady state (batches of 8, collate; workers started before the pass) "
+                         "against the dataset row (b):")
+        ratios = ", ".join(f"(d{'0' if w == 0 else ''})/(b) {_fmt(r['ratios'].get('one_process'), 2)}"
+                           + (f" with {w} workers" if w else "") for w, r in zip(STEADY_WORKERS, steady))
+        cpu = " / ".join(_fmt(r["median"]["cpu_s_per_1000_frames"], 3) for r in [dataset] + steady)
+        workers = steady[-1]["median"]
+        lines.append(f"  {config}: {ratios}; CPU s/1k frames (b) / (d0) / (d) {cpu}; RSS main "
+                     f"{workers['main_rss_mib']:.0f} MiB, largest worker {workers['worker_rss_mib']:.0f} MiB")
+    return lines
+
+
 def format_bench_report(result: Dict[str, Any]) -> str:
     """The table of :func:`run_bench`'s result (medians over rounds; ratios of frames/s taken
     within each round, then their median), then index and RSS figures. A loader row whose
@@ -199,11 +228,12 @@ def format_bench_report(result: Dict[str, Any]) -> str:
     other = {"one_process": "the 1-process dataset row", "dataset": "the dataset row without the cache",
              "cpu_path": "the CPU path (DataLoader) with as many workers"}
     for name, row in rows.items():
-        if _startup_in(row, rows):
+        if _startup_in(row, rows) or row.get("kind") == "steady":  # steady rows: the lines below
             continue
         for key, what in other.items():
             if row.get("ratios", {}).get(key) is not None:
                 lines.append(f"{name}: {row['ratios'][key]:.2f}x {what} (frames/s, within rounds)")
+    lines.extend(_steady_lines(rows))
     index, rss = result["index"], result["rss"]
     lines.append(f"index build: cold {index['cold_s']:.3f} s, cached {index['cached_s']:.3f} s")
     lines.append(f"worker RSS after {rss['samples']} samples ({rss['workers']} workers): "

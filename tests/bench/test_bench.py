@@ -10,7 +10,7 @@ from mcorec_torch.bench import Measurement, summarize_rounds
 from mcorec_torch.cli import main
 from mcorec_torch.gpu import cuda_unavailable_reason
 
-ROW_KINDS = {"limit": 4, "dataset": 4, "baseline": 4, "frame_cache": 4, "dataloader": 2, "gpu": 1}
+ROW_KINDS = {"limit": 4, "dataset": 4, "baseline": 4, "frame_cache": 4, "steady": 8, "dataloader": 2, "gpu": 1}
 FIGURES = ("frames_per_s", "segments_per_s", "cpu_s_per_1000_frames", "wall_s", "cpu_s", "frames", "segments")
 
 
@@ -49,6 +49,10 @@ def test_quick_bench_json_holds_every_row(tmp_path, capsys):
     loader_lines = [line for line in printed.splitlines() if line.startswith("dataloader w=")]
     assert len(loader_lines) == 3 and all("start-up, not throughput" in line for line in loader_lines)
     assert "the 1-process dataset row" not in printed
+    for config in ("lip/gray", "lip/rgb", "face/rgb", "face/gray"):  # (d0)/(b) and (d)/(b) of issue 23
+        for w in (0, 2):
+            assert rows[f"steady w={w} {config}"]["ratios"]["one_process"] > 0
+        assert f"  {config}: (d0)/(b) " in printed
     assert result["index"]["cold_s"] > 0 and result["index"]["cached_s"] > 0
     assert result["rss"]["samples"] == 16 and all(v > 0 for v in result["rss"]["last_mib"])
 
@@ -148,3 +152,32 @@ def test_loader_pass_times_its_first_batch(dev_split, tmp_path):
     got = loader_pass(ds, order, workers=0)
     assert got.segments == len(order) and got.frames == int(sum(ds.lengths[i] for i in order))
     assert 0 < got.extra["first_batch_s"] < got.wall_s
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_steady_loader_pass_counts_every_frame_and_the_workers_cpu(dev_split, tmp_path, workers):
+    """Issue 23: the (d0) and (d) rows; workers are started before the timed pass, their CPU is
+    read from /proc (they are not reaped inside the pass) and their RSS recorded."""
+    from mcorec_torch import MCoRecDataset
+    from mcorec_torch.bench.rows import BATCH_SIZE, steady_loader_pass
+
+    ds = MCoRecDataset([dev_split[0]], cache_dir=tmp_path / "cache")
+    order = list(range(min(len(ds), 3 * BATCH_SIZE + 2)))[::-1]
+    got = steady_loader_pass(ds, order, workers=workers)
+    assert got.segments == len(order) and got.frames == int(sum(ds.lengths[i] for i in order))
+    assert got.cpu_s > 0 and got.extra["main_rss_mib"] > 0
+    assert (got.extra["worker_rss_mib"] > 0) == (workers > 0)
+
+
+def test_steady_rows_print_d0_and_d_against_the_dataset_row():
+    from mcorec_torch.bench.run import _steady_lines
+
+    def row(cpu, ratio=None, rss=(0.0, 0.0)):
+        median = {"cpu_s_per_1000_frames": cpu, "main_rss_mib": rss[0], "worker_rss_mib": rss[1]}
+        return {"median": median, "ratios": {"one_process": ratio}}
+    rows = {"dataset face/rgb": row(0.16), "steady w=0 face/rgb": row(0.17, 0.96, (900.0, 0.0)),
+            "steady w=2 face/rgb": row(0.18, 1.31, (910.0, 640.0)), "dataset lip/gray": row(0.06)}
+    assert _steady_lines(rows) == [
+        "DataLoader in steady state (batches of 8, collate; workers started before the pass) against the dataset row (b):",
+        "  face/rgb: (d0)/(b) 0.96, (d)/(b) 1.31 with 2 workers; CPU s/1k frames (b) / (d0) / (d) 0.160 / 0.170 / "
+        "0.180; RSS main 910 MiB, largest worker 640 MiB"]
