@@ -135,3 +135,18 @@ def test_the_guide_lists_every_kind_and_the_spec_every_note():
     for kind in findings.KINDS:
         if kind.level == NOTE:
             assert f"`{kind.name}`" in section, kind.name
+
+
+def test_check_names_the_video_the_index_leaves_out_for_its_frame_rate(session, tmp_path):
+    from mcorec_torch import MCoRecDataset
+    from mcorec_torch.index.options import DatasetOptions
+    from mcorec_torch.qa.check import check_split
+
+    planted = crops(session, "spk_0") / "track_02.mp4"
+    timing = json.loads((crops(session, "spk_0") / "track_02.json").read_text())
+    encode(planted, timing["frame_end"] - timing["frame_start"], 224, 30)
+    result = check_split(session.parent, decode=False, options=DatasetOptions(crops="face"))
+    named = {p.path for p in result.problems if p.kind == "frame_rate"}
+    left_out = {f.path for f in MCoRecDataset(session.parent, crops="face", on_error="skip",
+                                              cache_dir=tmp_path).report().unusable}
+    assert named == left_out == {str(planted)}

@@ -50,19 +50,21 @@ LIP_MISSING = _problem("lip_missing", "a crop without the `lip` video that `--cr
                                       "none)", "the index refuses it")
 MISSING_FILE = _problem("missing_file", "a file `metadata.json` lists does not exist (`central_video.mp4`: "
                                         "see `no_central_video`)",
-                        "the index refuses a missing crop; a missing ego video loses the speaker's lapel audio "
-                        "(`audio=\"ego\"` drops its segments)")
+                        "a missing crop: the index stops naming it (`on_error=\"raise\"`) or leaves its track out, "
+                        "counted (`\"skip\"`); a missing ego video loses the speaker's lapel audio")
 NO_CENTRAL_VIDEO = _note("no_central_video", "no `central_video.mp4` (the `*_without_central_videos` download)",
                          "the central audio comes from the central crops' own audio tracks (SPEC §4)")
 
 # -- media --------------------------------------------------------------------------------
 MEDIA_UNREADABLE = _problem("media_unreadable", "a media file that does not open or demux (truncated, not an mp4)",
-                            "the index refuses it, or the samples that read it are skipped")
+                            "the index stops naming it (`on_error=\"raise\"`) or leaves out what it serves, counted "
+                            "(`\"skip\"`)")
 NO_FRAMES = _problem("no_frames", "a video without a video stream or without frames",
                      "its track serves no frame: the segments that need it lose their video")
-FRAME_RATE = _problem("frame_rate", "a video not at 25 fps",
-                      "its frames are not on the 25 fps timeline (SPEC §2): the index cannot use the track; read "
-                      "as 25 fps every frame would be in the wrong place")
+FRAME_RATE = _problem("frame_rate", "a video not at 25 fps (its frames would drift half a frame or more off the "
+                                    "25 fps timeline)",
+                      "read as 25 fps every frame would be in the wrong place (SPEC §2): the index leaves the track "
+                      "out, counted (a central video: the session is read as without one)")
 FRAME_COUNT = _problem("frame_count", "a crop whose container holds more than one frame more or fewer than its "
                                       "json's `frame_end - frame_start`",
                        "the container's count is used (SPEC §2): a shorter file lost frames (its segments lose "
@@ -85,7 +87,8 @@ CROP_WITHOUT_AUDIO = _note("crop_without_audio", "a central crop without its own
 
 # -- track, bbox and ASD json; the tracks of a speaker ------------------------------------
 TRACK_JSON = _problem("track_json", "a track json (`track_XX.json`) missing, malformed or with bad frame numbers",
-                      "the index refuses the session")
+                      "the index stops naming it (`on_error=\"raise\"`) or leaves the track out, counted "
+                      "(`\"skip\"`)")
 BBOX_JSON = _problem("bbox_json", "a bbox json missing, malformed, or with keys that are not frames",
                      "contradicts the format (SPEC §1); tools that read the boxes fail on it")
 ASD_JSON = _problem("asd_json", "an ASD json missing, malformed, or with non-finite scores or keys that are not "

@@ -1,8 +1,9 @@
-"""``check``'s look at one media file: it exists, opens, demuxes; its video is 25 fps and its
-frame count matches the track json; a missing audio stream is reported as the caller says
-(a problem where the library reads that audio, a note where it does not); rate and channels
-other than 16 kHz mono are noted (resampled and averaged when read); its first and last
-frames decode, or with ``deep`` every video and audio frame."""
+"""``check``'s look at one media file: it exists, opens, demuxes; its video is on the 25 fps
+timeline (the index's rule) and its frame count matches the track json; a missing audio
+stream is reported as the caller says (a problem where the library reads that audio, a note
+where it does not); rate and channels other than 16 kHz mono are noted (resampled and
+averaged when read); its first and last frames decode, or with ``deep`` every video and
+audio frame."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,9 +12,10 @@ from typing import Callable, List, Optional, Tuple
 
 import av
 
-from ...media.probe import MediaHeader, count_presented_frames, count_video_packets, open_container, read_header
+from ...media.probe import (MediaHeader, count_presented_frames, count_video_packets, open_container, read_header,
+                            timing_fault)
 from ...media.video import VideoReader
-from ...timeline import FPS, SAMPLE_RATE
+from ...timeline import SAMPLE_RATE
 from .collector import Collector
 from .findings import (AUDIO_CONVERTED, DECODE_FAILED, FRAME_COUNT, FRAME_RATE, MEDIA_UNREADABLE, MISSING_FILE,
                        NO_FRAMES, Kind)
@@ -28,6 +30,9 @@ class MediaInfo:
     width: int
     height: int
     has_audio: bool
+    #: Whether its frames are on the 25 fps timeline (the index's rule,
+    #: :func:`~mcorec_torch.media.probe.timing_fault`); the index leaves out a video that is not.
+    on_timeline: bool = True
 
 
 @dataclass(frozen=True)
@@ -39,14 +44,13 @@ class DeepJob:
     session: Optional[str]
 
 
-def stream_facts(path: Path) -> Tuple[Optional[float], int, int]:
-    """``(video frame rate or None, audio sample rate, audio channels)`` from the headers."""
+def audio_facts(path: Path) -> Tuple[int, int]:
+    """``(audio sample rate, audio channels)`` from the headers (0, 0 without audio)."""
     with open_container(path) as container:
-        video = container.streams.video[0] if container.streams.video else None
         audio = container.streams.audio[0] if container.streams.audio else None
-        rate = video.average_rate or video.guessed_rate if video is not None else None
-        channels = int(audio.codec_context.channels or 0) if audio is not None else 0
-        return (float(rate) if rate else None), int(audio.sample_rate or 0) if audio else 0, channels
+        if audio is None:
+            return 0, 0
+        return int(audio.sample_rate or 0), int(audio.codec_context.channels or 0)
 
 
 def frame_count(path: Path, header: MediaHeader, expected_frames: Optional[int]) -> int:
@@ -71,10 +75,10 @@ def check_media(out: Collector, path: Path, *, expected_frames: Optional[int] = 
         out.add(MISSING_FILE, path, "file listed in metadata.json does not exist")
         return None
     header = out.attempt(MEDIA_UNREADABLE, path, lambda: read_header(path))
-    facts = out.attempt(MEDIA_UNREADABLE, path, lambda: stream_facts(path)) if header is not None else None
+    facts = out.attempt(MEDIA_UNREADABLE, path, lambda: audio_facts(path)) if header is not None else None
     if header is None or facts is None:
         return None
-    fps, audio_rate, channels = facts
+    audio_rate, channels = facts
     done = ([f"resampled to {SAMPLE_RATE} Hz"] if audio_rate != SAMPLE_RATE else []) + (
         ["averaged to mono"] if channels > 1 else [])
     if header.has_audio and done:
@@ -86,23 +90,23 @@ def check_media(out: Collector, path: Path, *, expected_frames: Optional[int] = 
     if not header.has_video:
         out.add(NO_FRAMES, path, "has no video stream")
         return MediaInfo(path, 0, 0, 0, header.has_audio)
-    off_timeline = fps is not None and abs(fps - FPS) > 1e-3
-    if off_timeline:
-        out.add(FRAME_RATE, path, f"video is {fps:g} fps; the MCoRec timeline is {FPS} fps (SPEC §2)")
     frames = out.attempt(MEDIA_UNREADABLE, path, lambda: frame_count(path, header, expected_frames))
     if frames is None:
         return None
     if frames == 0:
         out.add(NO_FRAMES, path, "video stream has no frames")
         return MediaInfo(path, 0, header.width, header.height, header.has_audio)
+    off_timeline = timing_fault(header, frames)  # the index's rule: it leaves such a video out
+    if off_timeline is not None:
+        out.add(FRAME_RATE, path, f"{off_timeline}; the index leaves it out")
     if expected_frames is not None and abs(frames - expected_frames) > 1:
         out.add(FRAME_COUNT, path, f"holds {frames} frames but its track json says {expected_frames} "
                                    "(frame_end - frame_start)")
     if deep is not None:
         deep.append(DeepJob(path, frames, out.session))
-    elif decode and not off_timeline:  # frames of another rate cannot be asked for by 25 fps number
+    elif decode and off_timeline is None:  # frames of another rate cannot be asked for by 25 fps number
         out.attempt(DECODE_FAILED, path, lambda: _decode_ends(path, frames))
-    return MediaInfo(path, frames, header.width, header.height, header.has_audio)
+    return MediaInfo(path, frames, header.width, header.height, header.has_audio, off_timeline is None)
 
 
 def _decode_ends(path: Path, frames: int) -> None:

@@ -81,7 +81,7 @@ class SessionChecker:
                                                        "download): the central audio comes from the crops' own tracks")
                 continue
             info = self.media(path, no_audio=(F.CENTRAL_WITHOUT_AUDIO, NO_CENTRAL_AUDIO))
-            if info is None:
+            if info is None or not info.on_timeline:  # left out: read as without a central video
                 continue
             frames = frames or info.frames or None
             audio = audio or info.has_audio
