@@ -213,7 +213,8 @@ def no_segments_error(report: IndexReport, roots: Sequence[str], settings: Mappi
         if names:
             option = names[0]
             decided = ", ".join(f"{name}={settings[name]!r}" for name in names if name in settings)
-            why = f"the most common outcome is {outcome} ({n} {unit}), which {' / '.join(names)} decide ({decided})"
+            verb = "decides" if len(names) == 1 else "decide"
+            why = f"the most common outcome is {outcome} ({n} {unit}), which {' / '.join(names)} {verb} ({decided})"
         else:
             option = "allow_empty"
             why = (f"the most common outcome is {outcome} ({n} {unit}), a fault of the data, not of an option "
