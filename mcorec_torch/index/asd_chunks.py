@@ -44,6 +44,9 @@ from ..timeline import seconds_to_frames
 #: The longest ASD chunk (seconds): the official inference's ``max_length`` (its ``max_chunk_size``);
 #: also the default window length of ``segments="windows"`` (the ``chunk_size`` option).
 DEFAULT_CHUNK_SIZE = 15.0
+#: The longest chunk (seconds) of the baseline's parameter table (``CENTRAL_ASD_CHUNKING_PARAMETERS``):
+#: what a call of ``segment_by_asd`` without parameters uses (its conversation clustering).
+TABLE_MAX_CHUNK_SIZE = 10.0
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,11 @@ The modules, each importing only those above it:
 * :mod:`.texts`: cue texts of both contents;
 * :mod:`.articulation`, :mod:`.mouths`, :mod:`.speech`: ``content="speech"``: which symbol
   each frame shows, its pixels, the tones (``speech`` gathers the names of all three);
+* :mod:`.conversation`: who talks when (conversations that take turns inside and talk in
+  step across), as each speaker's cues;
+* :mod:`.edges`: UEMs and face tracks laid on those cues (the SPEC §4 edge cases);
 * :mod:`.plan`: :func:`plan_session`;
+* :mod:`.asd`: the ASD scores of a track (``"clean"`` or ``"noisy"``), following the cues;
 * :mod:`.content`: the microphones and crop pixels of a session, by its content;
 * :mod:`.write`: the files (mp4 through :mod:`mcorec_torch.media.encode`, JSON, VTT).
 """
@@ -38,8 +42,9 @@ from ..media.encode import cut_by_stream_copy
 from .content import central_audio, ego_audio, lapel_audio
 from .index_content import FRAME_INDEX_MAX, decode_frame_index, encode_frame_index, stereo_channels
 from .plan import plan_session
-from .spec import (AUDIO_FORMATS, CENTRAL_SIZE, CONTENTS, EGO_SIZE, FACE_SIZE, LIP_SIZE, OPEN_GOP_X264_PARAMS,
-                   STEREO_RATE, VIDEO_ENCODINGS, CueSpec, EgoSpec, SessionSpec, SpeakerSpec, TrackSpec)
+from .spec import (ASD_STYLES, AUDIO_FORMATS, CENTRAL_SIZE, CONTENTS, EGO_SIZE, FACE_SIZE, LIP_SIZE,
+                   OPEN_GOP_X264_PARAMS, STEREO_RATE, VIDEO_ENCODINGS, CueSpec, EgoSpec, SessionSpec, SpeakerSpec,
+                   TrackSpec)
 from .speech import (CHARSET, HIGH_TONES, LOW_TONES, NEUTRAL, articulation, assign_speech_texts,
                      central_frame_of_ego, central_signal, character_spans, crop_renderer, lapel_signal,
                      mouth_shape, mouth_template, normalized_text, speaker_pitch, speech_cue_text, symbol_of,
@@ -57,7 +62,7 @@ __all__ = [
     "encode_frame_index", "decode_frame_index", "FRAME_INDEX_MAX",
     "central_audio", "lapel_audio", "ego_audio",
     "CENTRAL_SIZE", "EGO_SIZE", "FACE_SIZE", "LIP_SIZE", "CONTENTS", "SPEECH_VIDEO_OPTIONS",
-    "VIDEO_ENCODINGS", "OPEN_GOP_X264_PARAMS", "AUDIO_FORMATS", "STEREO_RATE", "stereo_channels",
+    "VIDEO_ENCODINGS", "OPEN_GOP_X264_PARAMS", "AUDIO_FORMATS", "STEREO_RATE", "ASD_STYLES", "stereo_channels",
     "cut_by_stream_copy",
     # content="speech" (mcorec_torch.synthetic.speech)
     "CHARSET", "NEUTRAL", "LOW_TONES", "HIGH_TONES",

@@ -1,166 +1,23 @@
-"""Realistic random plans of synthetic sessions (:func:`plan_session`): UEMs, face tracks with
-gaps and contiguous boundaries, cues at millisecond resolution placed on the edge cases the
-SPEC §4 rules have to decide, phone recordings, and the real-world encodings of a few files.
-Deterministic from ``(name, seed)``.
+"""Realistic random plans of synthetic sessions (:func:`plan_session`): conversations that hold
+a floor (:mod:`.conversation`: who talks when, as cues at millisecond resolution), UEMs and face
+tracks with gaps and contiguous boundaries laid on those cues so that they cross the edge cases
+the SPEC §4 rules have to decide (:mod:`.edges`), phone recordings, and the real-world
+encodings of a few files. Deterministic from ``(name, seed)``.
 """
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import List
 
 import numpy as np
 
 from ..timeline import MS_PER_FRAME
-from .spec import (DEFAULT_NUM_FRAMES, CueSpec, EgoSpec, SessionSpec, SpeakerSpec, TrackSpec, check_content,
-                   _seed_words)
+from .conversation import Floor, speaker_cues
+from .edges import add_tiny_cue, plan_tracks, plan_uem
+from .spec import (DEFAULT_NUM_FRAMES, CueSpec, EgoSpec, SessionSpec, SpeakerSpec, TrackSpec, check_asd_style,
+                   check_content, _seed_words)
 from .texts import _cue_text, assign_speech_texts
 
 __all__ = ["plan_session"]
-
-class _CuePlanner:
-    """Places non-overlapping cues (at least ``margin`` ms apart) on one speaker."""
-
-    def __init__(self, duration_ms: int, margin: int = 60) -> None:
-        self.duration_ms = duration_ms
-        self.margin = margin
-        self.intervals: List[Tuple[int, int]] = []
-
-    def free(self, start: int, end: int) -> bool:
-        if start < 0 or end > self.duration_ms or end <= start:
-            return False
-        return all(end + self.margin <= s or start >= e + self.margin for s, e in self.intervals)
-
-    def add(self, start: int, end: int) -> bool:
-        if not self.free(start, end):
-            return False
-        self.intervals.append((start, end))
-        return True
-
-    def next_start_after(self, t: int) -> Optional[int]:
-        starts = [s for s, _ in self.intervals if s >= t]
-        return min(starts) if starts else None
-
-    def end_of_covering(self, t: int) -> Optional[int]:
-        for s, e in self.intervals:
-            if s - self.margin <= t <= e + self.margin:
-                return e
-        return None
-
-
-def _plan_tracks(rng: np.random.Generator, n: int, speaker_index: int
-                 ) -> Tuple[List[TrackSpec], List[Tuple[int, int]], List[int]]:
-    """Tracks of one speaker over ``n`` central frames; returns (tracks, gaps, contiguous
-    boundaries) with gaps as ``(first missing frame, first frame of the next track)``."""
-    cov_start = int(rng.integers(0, 25))
-    cov_end = n - int(rng.integers(0, 20))
-    if speaker_index == 0:
-        kinds = ["gap", "contiguous"]
-    elif rng.random() < 0.5:
-        kinds = ["gap", str(rng.choice(["gap", "contiguous"]))]
-    else:
-        kinds = ["gap"]
-    if len(kinds) == 2:
-        bounds = [int(round(n * 0.35)) + int(rng.integers(-15, 16)),
-                  int(round(n * 0.68)) + int(rng.integers(-15, 16))]
-    else:
-        bounds = [int(round(n * 0.5)) + int(rng.integers(-20, 21))]
-    tracks, gaps, contiguous = [], [], []
-    start = cov_start
-    for bound, kind in zip(bounds, kinds):
-        tracks.append(TrackSpec(index=len(tracks), frame_start=start, num_frames=bound - start))
-        if kind == "gap":
-            gap = int(rng.integers(20, 38))
-            gaps.append((bound, bound + gap))
-            start = bound + gap
-        else:
-            contiguous.append(bound)
-            start = bound
-    tracks.append(TrackSpec(index=len(tracks), frame_start=start, num_frames=cov_end - start))
-    return tracks, gaps, contiguous
-
-
-def _plan_cues(rng: np.random.Generator, n: int, speaker_index: int, uem_start_ms: int,
-               uem_end_ms: int, tracks: List[TrackSpec], gaps: List[Tuple[int, int]],
-               contiguous: List[int]) -> List[CueSpec]:
-    duration_ms = n * MS_PER_FRAME
-    planner = _CuePlanner(duration_ms)
-    r = lambda lo, hi: int(rng.integers(lo, hi + 1))  # noqa: E731  inclusive ints
-
-    def try_add(make, attempts: int = 30) -> None:
-        for _ in range(attempts):
-            start, end = make()
-            if planner.add(start, end):
-                return
-
-    # Crossing the UEM start (dropped by the UEM rule).
-    try_add(lambda: (uem_start_ms - r(300, 900), uem_start_ms + r(400, 1500)))
-    # Ending exactly at the UEM end (kept: boundary equality) or crossing it (dropped).
-    if speaker_index % 2 == 0:
-        try_add(lambda: (uem_end_ms - r(800, 2500), uem_end_ms))
-    else:
-        try_add(lambda: (uem_end_ms - r(500, 1500), min(uem_end_ms + r(200, 800), duration_ms)))
-    # Around track gaps: one wholly inside the first gap (odd speakers), others crossing.
-    for g, (g0, g1) in enumerate(gaps):
-        gap_ms = (g1 - g0) * MS_PER_FRAME
-        if g == 0 and speaker_index % 2 == 1:
-            def inside(g0=g0, gap_ms=gap_ms):
-                start = g0 * MS_PER_FRAME + r(30, 150)
-                return start, start + r(400, max(400, g0 * MS_PER_FRAME + gap_ms - 30 - start))
-            try_add(inside)
-        else:
-            try_add(lambda g0=g0, g1=g1: (g0 * MS_PER_FRAME - r(700, 1800),
-                                          g1 * MS_PER_FRAME + r(700, 1800)))
-    # Across a boundary of two contiguous tracks (frames come from two tracks).
-    for b in contiguous:
-        try_add(lambda b=b: (b * MS_PER_FRAME - r(300, 1500), b * MS_PER_FRAME + r(300, 1500)))
-    # Tiny cues inside the UEM, on covered frames.
-    covered = set()
-    for t in tracks:
-        covered.update(range(t.frame_start, t.frame_stop))
-    lo_f = uem_start_ms // MS_PER_FRAME + 2
-    hi_f = uem_end_ms // MS_PER_FRAME - 3
-    candidates = [f for f in range(lo_f, hi_f) if f in covered and f + 1 in covered]
-    if candidates and speaker_index == 0:  # a one-frame cue: 20 ms inside one frame
-        def one_frame():
-            f = candidates[r(0, len(candidates) - 1)]
-            start = f * MS_PER_FRAME + r(0, 15)
-            return start, start + 20
-        try_add(one_frame, attempts=200)
-    if candidates and speaker_index == 2:  # a 2 ms cue straddling a frame boundary
-        def straddle():
-            f = candidates[r(0, len(candidates) - 1)]
-            return f * MS_PER_FRAME + 39, f * MS_PER_FRAME + 41
-        try_add(straddle, attempts=200)
-
-    # Fill the rest with ordinary cues, 0.4-4 s, mostly not frame aligned.
-    t = r(100, 600)
-    while True:
-        start = t + r(80, 1200)
-        if start % MS_PER_FRAME == 0:
-            start += 7
-        if start >= duration_ms - 600:
-            break
-        blocker = planner.end_of_covering(start)
-        if blocker is not None:
-            t = blocker + planner.margin
-            continue
-        end = start + r(400, 4000)
-        if rng.random() < 0.15:  # some ends on a frame boundary
-            end = -(-end // MS_PER_FRAME) * MS_PER_FRAME
-        end = min(end, duration_ms - 100)
-        nxt = planner.next_start_after(start)
-        if nxt is not None and end + planner.margin > nxt:
-            end = nxt - planner.margin - r(0, 200)
-        if end - start < 400:
-            if nxt is None:
-                break
-            t = planner.end_of_covering(nxt) + planner.margin
-            continue
-        planner.add(start, end)
-        t = end
-
-    cues = [CueSpec(start_ms=s, end_ms=e, text=_cue_text(rng, e - s))
-            for s, e in sorted(planner.intervals)]
-    return cues
 
 
 def _plan_ego(rng: np.random.Generator, n: int, speaker_index: int, uem_start_ms: int,
@@ -191,14 +48,19 @@ def _plan_ego(rng: np.random.Generator, n: int, speaker_index: int, uem_start_ms
 
 def plan_session(name: str, seed: int, *, num_frames: int = DEFAULT_NUM_FRAMES,
                  num_speakers: int = 4, num_conversations: int = 2,
-                 ego: bool = False, content: str = "index") -> SessionSpec:
+                 ego: bool = False, content: str = "index", asd: str = "clean") -> SessionSpec:
     """A realistic random plan for one session, deterministic from ``(name, seed)``.
 
-    Every speaker gets a central UEM that does not cover the whole session (starts 1.7-3 s
-    in, ends 1-2.5 s before the end), 2-3 face tracks separated by gaps of 20-37 frames
-    (speaker 0: a gap, then two contiguous tracks), and cues of 0.4-4 s at millisecond
-    resolution including: one crossing the UEM start; one ending exactly at the UEM end
-    (even speakers) or crossing it (odd speakers); one wholly inside a track gap (odd
+    Speaker ``i`` is in conversation ``i * num_conversations // num_speakers``. The
+    conversations hold a floor (:mod:`.conversation`): the members of one take turns (gaps of
+    80-600 ms, now and then a short overlap or a backchannel), different conversations talk
+    at the same time. A speaker's turns are its cues, 0.4-4 s at millisecond resolution.
+
+    Every speaker gets a central UEM that does not cover the whole session (starts 1.7-4.5 s
+    in, ends 1-6 s before the end), 2-3 face tracks separated by gaps of 20-37 frames
+    (speaker 0: a gap, then two contiguous tracks), laid on its cues (:mod:`.edges`) so that
+    there is, where its turns allow: a cue crossing the UEM start; one ending exactly at the
+    UEM end (even speakers) or crossing it (odd speakers); one wholly inside a track gap (odd
     speakers), ones crossing a gap, one across a contiguous track boundary; a one-frame
     20 ms cue (speaker 0) and a 2 ms cue straddling a frame boundary (speaker 2); some
     two-line cues, vocal events, contractions, curly quotes and numbers.
@@ -213,9 +75,11 @@ def plan_session(name: str, seed: int, *, num_frames: int = DEFAULT_NUM_FRAMES,
     48 kHz stereo audio with different channels (``audio_format="stereo48k"``).
 
     ``content="speech"``: the same plan (timings, tracks, ego), with cue texts that fit
-    their durations (:func:`.texts.assign_speech_texts`).
+    their durations (:func:`.texts.assign_speech_texts`). ``asd``: the style of the ASD
+    scores written for it, ``"clean"`` or ``"noisy"`` (:mod:`.asd`).
     """
     check_content(content)
+    check_asd_style(asd)
     if num_frames < 375:
         raise ValueError(f"num_frames={num_frames}: synthetic sessions need >= 375 frames (15 s)")
     if not 1 <= num_speakers <= 8:
@@ -224,24 +88,26 @@ def plan_session(name: str, seed: int, *, num_frames: int = DEFAULT_NUM_FRAMES,
         raise ValueError("num_conversations must be 1..min(4, num_speakers)")
     rng = np.random.default_rng(np.random.SeedSequence(list(_seed_words(seed, "plan", name))))
     duration_ms = num_frames * MS_PER_FRAME
-    speakers = []
-    for i in range(num_speakers):
-        uem_start_ms = int(rng.integers(1700, 3001))
-        uem_end_ms = duration_ms - int(rng.integers(1000, 2501))
-        tracks, gaps, contiguous = _plan_tracks(rng, num_frames, i)
-        cues = _plan_cues(rng, num_frames, i, uem_start_ms, uem_end_ms, tracks, gaps, contiguous)
+    conversation_of = [i * num_conversations // num_speakers for i in range(num_speakers)]
+    floor = Floor(rng, duration_ms, [[i for i in range(num_speakers) if conversation_of[i] == c]
+                                     for c in range(num_conversations)])
+    planners = speaker_cues(rng, floor, duration_ms)
+    speakers: List[SpeakerSpec] = []
+    for i, planner in enumerate(planners):
+        uem_start_ms, uem_end_ms = plan_uem(rng, planner, i, duration_ms)
+        tracks, _, _ = plan_tracks(rng, num_frames, i, planner, floor.listening_rounds(i))
+        add_tiny_cue(rng, planner, i, (uem_start_ms, uem_end_ms), tracks)
         ego_spec = _plan_ego(rng, num_frames, i, uem_start_ms, uem_end_ms) if ego else None
-        speakers.append(SpeakerSpec(
-            name=f"spk_{i}", conversation=i * num_conversations // num_speakers,
-            uem_start=uem_start_ms / 1000.0, uem_end=uem_end_ms / 1000.0,
-            tracks=tracks, cues=cues, ego=ego_spec))
+        cues = [CueSpec(start_ms=a, end_ms=b, text=_cue_text(rng, b - a)) for a, b in sorted(planner.intervals)]
+        speakers.append(SpeakerSpec(name=f"spk_{i}", conversation=conversation_of[i], uem_start=uem_start_ms / 1000.0,
+                                    uem_end=uem_end_ms / 1000.0, tracks=tracks, cues=cues, ego=ego_spec))
     # Real-world encodings (SPEC §2): one open-GOP track, one stereo 48 kHz track (the speaker's
     # own, so it is the one read for audio without central_video.mp4) and a stereo phone.
     speakers[-1].tracks[0].encoding = "open_gop"
     speakers[0].tracks[0].audio_format = "stereo48k"
     if speakers[0].ego is not None:
         speakers[0].ego.audio_format = "stereo48k"
-    spec = SessionSpec(name=name, num_frames=num_frames, speakers=speakers, seed=int(seed))
+    spec = SessionSpec(name=name, num_frames=num_frames, speakers=speakers, seed=int(seed), asd=asd)
     if content == "speech":
         spec.content = content
         assign_speech_texts(spec)

@@ -22,7 +22,7 @@ from ..timeline import MS_PER_FRAME, SAMPLES_PER_FRAME
 __all__ = [
     "TrackSpec", "CueSpec", "EgoSpec", "SpeakerSpec", "SessionSpec",
     "CENTRAL_SIZE", "EGO_SIZE", "FACE_SIZE", "LIP_SIZE", "DEFAULT_NUM_FRAMES", "CONTENTS",
-    "VIDEO_ENCODINGS", "OPEN_GOP_X264_PARAMS", "AUDIO_FORMATS", "STEREO_RATE",
+    "VIDEO_ENCODINGS", "OPEN_GOP_X264_PARAMS", "AUDIO_FORMATS", "STEREO_RATE", "ASD_STYLES",
 ]
 
 # Frame sizes (height, width) of what is written.
@@ -51,6 +51,17 @@ OPEN_GOP_X264_PARAMS = "open-gop=1:b-pyramid=normal:bframes=8:keyint=50:min-keyi
 #: signal at its own level (SPEC §2); one channel alone, or a 1/sqrt(2) downmix, is not.
 AUDIO_FORMATS: Tuple[str, ...] = ("mono16k", "stereo48k")
 STEREO_RATE = 48000
+
+
+#: What the ASD score files hold (:mod:`.asd`): ``"clean"`` (scores well away from the
+#: thresholds, active exactly where the cues are) or ``"noisy"`` (a real detector's shifted
+#: onsets and offsets, dropouts, false activations and scores near the thresholds).
+ASD_STYLES: Tuple[str, ...] = ("clean", "noisy")
+
+
+def check_asd_style(asd: str) -> str:
+    """``asd`` when it is one of :data:`ASD_STYLES`; :class:`~mcorec_torch.checks.OptionError` otherwise."""
+    return check_choice("asd", asd, ASD_STYLES)
 
 
 def check_content(content: str) -> str:
@@ -180,16 +191,19 @@ class SpeakerSpec:
 class SessionSpec:
     """A whole session: ``num_frames`` central frames (the central video's length), the
     speakers, and the ``seed`` every signal of the session derives from. ``content``:
-    ``"index"`` (frame indices, noise audio) or ``"speech"`` (see :mod:`.speech`)."""
+    ``"index"`` (frame indices, noise audio) or ``"speech"`` (see :mod:`.speech`); ``asd``:
+    the style of the ASD scores, ``"clean"`` or ``"noisy"`` (see :mod:`.asd`)."""
 
     name: str
     num_frames: int
     speakers: List[SpeakerSpec]
     seed: int
     content: str = "index"
+    asd: str = "clean"
 
     def __post_init__(self) -> None:
         check_content(self.content)
+        check_asd_style(self.asd)
 
     @property
     def num_samples(self) -> int:

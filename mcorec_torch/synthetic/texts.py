@@ -71,10 +71,12 @@ _TINY_FRAMES = 10  # cues shorter than this (< 400 ms) get one short word
 
 
 def _word_pool(rng: np.random.Generator, room: int) -> List[str]:
+    """Words of at most ``room`` characters; those that fill it or leave room for a space and
+    another word of two or more (not a one-letter "I" in a 12-frame cue) when there are any."""
     pool = [w for w in _SPEECH_WORDS if len(w) <= room]
     if rng.random() < 0.12:
         pool = [w for w in _CONTRACTIONS if len(w) <= room] or pool
-    return pool
+    return [w for w in pool if room == len(w) or room - len(w) >= 3] or pool
 
 
 def speech_cue_text(rng: np.random.Generator, start_ms: int, end_ms: int) -> str:

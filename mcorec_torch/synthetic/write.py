@@ -39,13 +39,13 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 
 import numpy as np
 
-from .. import timeline
 from .._io import atomic_write_text
 from ..corpus import layout, vtt
 from ..errors import PathLike
 from ..media.encode import write_mp4
 from ..checks import check_choice
 from ..timeline import FPS, SAMPLE_RATE, SAMPLES_PER_FRAME
+from .asd import asd_scores
 from .content import central_audio, crop_pixels, lapel_audio
 from .index_content import frame_index_renderer, stereo_channels
 from .plan import plan_session
@@ -167,20 +167,6 @@ def _track_json(track: TrackSpec) -> Dict[str, Any]:
             "start_time": start_time, "end_time": end_time, "duration": end_time - start_time}
 
 
-def _asd_scores(session: SessionSpec, spk: SpeakerSpec, track: TrackSpec) -> Dict[str, float]:
-    rng = np.random.default_rng(np.random.SeedSequence(
-        list(_seed_words(session.seed, "asd", spk.name, track.index))))
-    speaking = np.zeros(session.num_frames + 1, dtype=bool)
-    for cue in spk.cues:
-        f0, f1 = timeline.cue_frames(cue.start_ms, cue.end_ms)
-        speaking[max(f0, 0): max(min(f1, session.num_frames), 0)] = True
-    scores = {}
-    for f in range(track.frame_start, track.frame_stop):
-        base = 1.5 if (0 <= f < len(speaking) and speaking[f]) else -1.5
-        scores[str(f)] = round(float(base + rng.normal(0.0, 0.5)), 4)
-    return scores
-
-
 def _write_track(jobs: List[_MediaJob], session_dir: Path, spec: SessionSpec, spk: SpeakerSpec, view: str,
                  track: TrackSpec, audio: np.ndarray, bbox: Callable[[int], Dict[str, int]],
                  lip: bool) -> Dict[str, str]:
@@ -199,7 +185,7 @@ def _write_track(jobs: List[_MediaJob], session_dir: Path, spec: SessionSpec, sp
     if lip:
         jobs.append(_MediaJob(session_dir / files["lip"], frames, LIP_SIZE, audio,
                               crop_pixels(spec, spk.name, LIP_SIZE, view), **formats))
-        _write_json(session_dir / files["asd"], _asd_scores(spec, spk, track), indent=None)
+        _write_json(session_dir / files["asd"], asd_scores(spec, spk, track), indent=None)
         entry["lip"] = files["lip"]
         entry["asd"] = files["asd"]
     return entry
@@ -301,16 +287,17 @@ def make_split(out_dir: PathLike, split: str = "dev", num_sessions: int = 2, see
                central_video: bool = True, lip: bool = True, num_frames: Optional[int] = None,
                video_options: Optional[Mapping[str, str]] = None, num_speakers: int = 4,
                num_conversations: int = 2, workers: Optional[int] = None,
-               content: str = "index") -> List[SessionSpec]:
+               content: str = "index", asd: str = "clean") -> List[SessionSpec]:
     """Write ``out_dir`` as a synthetic split directory holding ``session_00``, ...
 
     ``split="train"`` adds ego videos and ego crops; ``split="eval"`` writes no labels.
     ``content``: ``"index"`` (alignment proofs) or ``"speech"`` (learnable: mouths and tones
-    follow the transcript, :mod:`.speech`); same plans and timings either way.
+    follow the transcript, :mod:`.speech`); same plans and timings either way. ``asd``: the
+    style of the ASD scores, ``"clean"`` or ``"noisy"`` (:mod:`.asd`).
     Returns the session plans (in order) so callers can compute expectations.
     """
     specs = plan_split(split, num_sessions, seed, num_frames=num_frames, num_speakers=num_speakers,
-                       num_conversations=num_conversations, content=content)
+                       num_conversations=num_conversations, content=content, asd=asd)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for spec in specs:
@@ -321,7 +308,8 @@ def make_split(out_dir: PathLike, split: str = "dev", num_sessions: int = 2, see
 
 
 def plan_split(split: str = "dev", num_sessions: int = 2, seed: int = 0, *, num_frames: Optional[int] = None,
-               num_speakers: int = 4, num_conversations: int = 2, content: str = "index") -> List[SessionSpec]:
+               num_speakers: int = 4, num_conversations: int = 2, content: str = "index",
+               asd: str = "clean") -> List[SessionSpec]:
     """The session plans :func:`make_split` writes for the same arguments, without writing
     anything (to check files written earlier against them)."""
     check_content(content)
@@ -333,5 +321,5 @@ def plan_split(split: str = "dev", num_sessions: int = 2, seed: int = 0, *, num_
         specs.append(plan_session(f"session_{i:02d}", session_seed,
                                   num_frames=int(num_frames or DEFAULT_NUM_FRAMES),
                                   num_speakers=num_speakers, num_conversations=num_conversations,
-                                  ego=(split == "train"), content=content))
+                                  ego=(split == "train"), content=content, asd=asd))
     return specs

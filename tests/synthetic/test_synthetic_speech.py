@@ -195,7 +195,8 @@ def test_lip_crops_show_the_articulation(speech_split, lip_dataset):
             assert text_from_symbols(predicted) == s["text"], s["id"]
             assert s["text"] == text_from_symbols(truth)
             full += 1
-    assert total > 800 and full >= 10
+    # speakers take turns (synthetic.conversation): about 45% of a speaker's frames are speech, not 75%
+    assert total > 400 and full >= 10
     assert correct / total >= 0.95
     assert shifted / total < 0.75  # the classifier sees alignment: off by one frame is wrong
 
@@ -237,7 +238,8 @@ def test_lapel_tones_identify_the_symbols(speech_split, tmp_path):
             chunk = audio[(voiced - f0) * SAMPLES_PER_FRAME: (stop - f0) * SAMPLES_PER_FRAME]
             correct += dominant_symbol(chunk, pitch) == symbol
             total += 1
-    assert total > 300 and correct / total >= 0.98
+    # speakers take turns (synthetic.conversation): about half the characters of the 75%-talk plans
+    assert total > 120 and correct / total >= 0.98
 
 
 def test_central_mic_mixes_all_speakers_lapel_does_not(speech_split, lip_dataset, tmp_path):
