@@ -9,8 +9,8 @@ import sys
 from typing import Any, Dict, List, Optional, Sequence
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("index", "check", "show", "timeline", "cache", "demo", "score", "tokenizer", "train", "decode", "bench", "export",
-            "export_merge")
+COMMANDS = ("index", "check", "show", "timeline", "cache", "lips", "demo", "score", "tokenizer", "train", "decode",
+            "bench", "export", "export_merge")
 
 
 def did_you_mean(word: str, candidates: Sequence[str]) -> str:

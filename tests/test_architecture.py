@@ -17,7 +17,7 @@ LAYERS = [
     {"timeline", "_io"},
     {"corpus"},
     {"media"},
-    {"index", "text"},
+    {"index", "text", "lips"},
     {"data"},
     {"transforms", "qa", "synthetic", "hypotheses", "gpu"},
     {"config", "bench", "export", "viz"},

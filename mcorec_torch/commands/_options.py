@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 from typing import Any, Dict, Optional
 
-from ..index.options import DatasetOptions, check_option, option_fields
+from ..index.options import FOLDER, DatasetOptions, check_option, option_fields
 
 _METAVARS = {"seconds": "SECONDS", "fraction": "FRACTION"}
 _LIST_METAVAR = "SESSION[/SPEAKER]"
@@ -34,6 +34,8 @@ def add_dataset_options(parser: argparse.ArgumentParser, *, cache_dir: bool = Tr
             kwargs["choices"] = info.choices
         elif isinstance(spec.default, str):
             kwargs["metavar"] = "NAME"
+        elif info.unit == FOLDER:
+            kwargs["metavar"] = "DIR"
         else:
             kwargs["type"] = _number(spec.name, spec.default, info)
             kwargs["metavar"] = _METAVARS.get(info.unit or "", "NUMBER")

@@ -8,6 +8,7 @@ import argparse
 import dataclasses
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Tuple
 
 from ._options import add_dataset_options, dataset_options
@@ -67,10 +68,14 @@ def _emit(text: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from .._io import atomic_write_text
     from ..qa.check import check_split
+    from ..index.build import default_cache_dir
+    from ..lips.store import LandmarkStore, landmark_folder
     from ..qa.check.html import render_html
 
     options = dataset_options(args)
-    result = check_split(args.root, decode=not args.no_decode, options=options, deep=args.deep)
+    cache_dir = Path(args.cache_dir) if args.cache_dir is not None else default_cache_dir()
+    result = check_split(args.root, decode=not args.no_decode, options=options, deep=args.deep,
+                         landmarks=LandmarkStore(landmark_folder(cache_dir)))
     report = result.to_dict()
     machine = args.json == "-"
     if not machine:

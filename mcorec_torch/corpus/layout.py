@@ -32,6 +32,8 @@ LIP_SIZE = CROP_SIZES["lip"]
 FACE_SIZE = CROP_SIZES["face"]
 #: Crop folder of each view inside ``speakers/spk_N/``.
 CROP_FOLDERS = {"central": "central_crops", "ego": "ego_crops"}
+#: How a mouth crop video's name ends: ``track_XX_lip.av.mp4`` beside the face track ``track_XX.mp4``.
+LIP_VIDEO_SUFFIX = "_lip.av.mp4"
 
 
 def speaker_folder(speaker: str) -> str:
@@ -45,7 +47,26 @@ def track_files(speaker: str, view: str, track: int) -> Dict[str, str]:
     (``track_XX_bbox.json``), ``lip`` (``track_XX_lip.av.mp4``), ``asd`` (``track_XX_asd.json``)."""
     base = f"{speaker_folder(speaker)}/{CROP_FOLDERS[view]}/track_{int(track):02d}"
     return {"video": f"{base}.mp4", "crop_metadata": f"{base}.json", "bbox": f"{base}_bbox.json",
-            "lip": f"{base}_lip.av.mp4", "asd": f"{base}_asd.json"}
+            "lip": f"{base}{LIP_VIDEO_SUFFIX}", "asd": f"{base}_asd.json"}
+
+
+def lip_video_for(face_video: str) -> str:
+    """The mouth crop video named after a face track video (a path relative to the session
+    folder, as ``metadata.json`` writes it): ``.../track_00.mp4`` -> ``.../track_00_lip.av.mp4``."""
+    stem = face_video[:-len(".mp4")] if face_video.endswith(".mp4") else face_video
+    return f"{stem}{LIP_VIDEO_SUFFIX}"
+
+
+def lip_video_path(session_dir: PathLike, face_video: str, lip_dir: Optional[PathLike] = None) -> Path:
+    """Where ``mcorec-torch lips`` writes, and the index looks for, the mouth crop of the face
+    track ``face_video`` (relative to ``session_dir``) that ``metadata.json`` does not list
+    (SPEC §13): beside it (:func:`lip_video_for`), or with ``lip_dir`` at the same place in a
+    mirror, ``lip_dir/<split>/<session>/...``."""
+    session_dir = Path(session_dir)
+    relative = lip_video_for(face_video)
+    if lip_dir is None:
+        return session_dir / relative
+    return Path(lip_dir) / session_dir.parent.name / session_dir.name / relative
 
 
 def speaker_sort_key(name: str) -> Tuple[int, str]:

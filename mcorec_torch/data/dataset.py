@@ -15,10 +15,12 @@ from ..corpus.layout import DEFAULT_LABEL_DIR, Crop, View
 from ..errors import MCoRecDataError, PathLike
 from ..index.asd_chunks import DEFAULT_CHUNK_SIZE
 from ..index.build import build_index, default_cache_dir
-from ..index.options import (AudioSource, DatasetOptions, MissingVideo, OnError, SegmentSource, option_fields,
-                             options_table)
+from ..index.options import (AudioSource, DatasetOptions, LipSource, MissingVideo, OnError, SegmentSource,
+                             option_fields, options_table)
 from ..index.report import SKIPPED, IndexReport, no_segments_error
 from ..index.segment_index import SegmentIndex
+from ..lips.backend import LandmarkBackend
+from ..lips.store import LandmarkStore, landmark_folder
 from ..media.color import Color
 from ..media.frame_cache import FrameCache
 from ..text.normalize import NormalizerSpec, get_normalizer
@@ -59,8 +61,9 @@ class MCoRecDataset(Dataset):
     :class:`~mcorec_torch.index.DatasetOptions` (keyword-only, same names, types and defaults;
     listed below), ``normalizer`` (SPEC §6: ``"default"``/``"train"``, ``"official"``, ``None`` or
     a callable), ``tokenizer`` (a :class:`~mcorec_torch.Tokenizer` or a ``.model`` path),
-    ``transform`` (callable on the sample dict), ``cache_dir`` (index and audio cache),
-    ``rebuild_index``. The options:
+    ``transform`` (callable on the sample dict), ``cache_dir`` (index, audio and landmark cache),
+    ``rebuild_index``, ``landmark_backend`` (what finds the landmarks of derived mouth ROIs, SPEC
+    §13; default dlib's, the ``lips`` extra). The options:
 
 {options}
     """
@@ -86,11 +89,14 @@ class MCoRecDataset(Dataset):
         segments: SegmentSource = "labels",
         chunk_size: float = DEFAULT_CHUNK_SIZE,
         asd_exact_baseline: bool = True,
+        lip_source: LipSource = "released",
+        lip_dir: Optional[str] = None,
         normalizer: NormalizerSpec = "default",
         tokenizer: Any = None,
         transform: Optional[Callable[[Dict[str, Any]], Any]] = None,
         cache_dir: Optional[PathLike] = None,
         rebuild_index: bool = False,
+        landmark_backend: Optional[LandmarkBackend] = None,
     ) -> None:
         arguments = locals()
         #: The SPEC §4 options, validated (:class:`~mcorec_torch.index.DatasetOptions`).
@@ -113,7 +119,8 @@ class MCoRecDataset(Dataset):
         if not self.labelled:
             warn_dropped_chunks(self.index.report, self.options)
         self.reader = SegmentReader(self.index, audio_cache_dir=self.cache_dir / "audio",
-                                    frame_cache=FrameCache(self.cache_dir / "frames") if self.options.frame_cache else None)
+                                    frame_cache=FrameCache(self.cache_dir / "frames") if self.options.frame_cache else None,
+                                    landmarks=LandmarkStore(landmark_folder(self.cache_dir), landmark_backend))
         self._skipped = SkipCounts(len(self))  # shared memory: DataLoader workers' skips count too
         if hasattr(transform, "bind"):  # e.g. InterferingSpeech draws other segments of this dataset
             transform.bind(self)

@@ -13,6 +13,8 @@ from ..corpus.layout import CROP_SIZES
 from ..errors import MCoRecDataError, PathLike
 from ..index.segment_index import SegmentIndex
 from ..media.color import channels_of
+from ..lips.roi import warp_rois
+from ..lips.store import LandmarkStore
 from ..media.frame_cache import FrameCache
 from ..media.audio import slice_padded
 from ..media.pool import MediaPool
@@ -23,13 +25,15 @@ from ..timeline import SAMPLES_PER_FRAME, frame_to_sample
 class VideoPiece:
     """Frames ``[track_frame, track_frame + length)`` of the video file ``path`` (which
     presents ``track_frames`` frames) fill frames ``[offset, offset + length)`` of the segment
-    (all in frames)."""
+    (all in frames). ``mouth_roi``: ``path`` is a face track whose frames' mouth ROIs fill them
+    (a derived lip track, SPEC §13: :meth:`SegmentReader.mouth_rois`)."""
 
     path: str
     track_frame: int
     length: int
     offset: int
     track_frames: int
+    mouth_roi: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,11 +84,12 @@ class SegmentReader:
     decoded audio tracks are cached as ``.npy`` (``None``: not cached on disk). Media files
     are opened lazily in each process and at most 64 are kept open (see
     :class:`~mcorec_torch.media.MediaPool`); the reader can be pickled into DataLoader
-    workers (fork or spawn).
+    workers (fork or spawn). ``landmarks``: where the landmarks of derived lip tracks come from
+    (a :class:`~mcorec_torch.lips.LandmarkStore`; SPEC §13).
     """
 
     def __init__(self, index: SegmentIndex, *, audio_cache_dir: Optional[PathLike] = None,
-                 frame_cache: Optional[FrameCache] = None) -> None:
+                 frame_cache: Optional[FrameCache] = None, landmarks: Optional[LandmarkStore] = None) -> None:
         self.index = index
         #: The options the index was built for (:attr:`SegmentIndex.options`).
         self.options = index.options
@@ -92,6 +97,24 @@ class SegmentReader:
         #: Whole decoded tracks on disk (``None``: decode every segment from the file).
         self.frame_cache = frame_cache
         self.pool = MediaPool(Path(audio_cache_dir) if audio_cache_dir is not None else None)
+        #: Landmarks of the face tracks whose mouth ROIs are derived (SPEC §13; ``None``: kept in
+        #: memory only); a missing ``lips`` extra is an error now, not in a worker mid-epoch.
+        self.landmarks = landmarks if landmarks is not None else LandmarkStore(None)
+        derived = [track.path for track in index.tracks if track.lip == "derived"]
+        if derived:
+            self.landmarks.require_ready(derived)
+
+    def mouth_rois(self, piece: VideoPiece) -> np.ndarray:
+        """The mouth ROIs of a derived lip piece (:attr:`VideoPiece.mouth_roi`): its face frames
+        (from the frame cache when there is one), each cropped with the ROI of its own smoothed
+        landmarks; uint8 ``[length, C, 96, 96]``. :class:`MCoRecDataError` naming the track when
+        no frame of it has a face."""
+        if self.frame_cache is not None:
+            faces = self.frame_cache.read(piece.path, self.color, piece.track_frame, piece.length, piece.track_frames)
+        else:
+            faces = self.pool.video(piece.path).read(piece.track_frame, piece.length, self.color)
+        transforms = self.landmarks.transforms(piece.path, piece.track_frames)
+        return warp_rois(faces, transforms[piece.track_frame: piece.track_frame + piece.length])
 
     def video_plan(self, row: int) -> VideoPlan:
         """The shape, mask and track pieces of index row ``row``'s video (nothing decoded);
@@ -114,7 +137,8 @@ class SegmentReader:
             if (track.height, track.width) != (height, width):
                 raise MCoRecDataError(track.path, f"crop size {track.width}x{track.height} differs from "
                                                   f"{width}x{height} of the segment's other track")
-            planned.append(VideoPiece(track.path, int(track_frame), int(length), int(offset), int(track.num_frames)))
+            planned.append(VideoPiece(track.path, int(track_frame), int(length), int(offset), int(track.num_frames),
+                                      mouth_roi=track.lip == "derived"))
             mask[offset: offset + length] = True
         return VideoPlan(count, channels, height, width, mask, tuple(planned))
 
@@ -136,7 +160,9 @@ class SegmentReader:
         for piece in plan.pieces:
             target = video[piece.offset: piece.offset + piece.length]
             try:
-                if self.frame_cache is not None:
+                if piece.mouth_roi:
+                    target[...] = self.mouth_rois(piece)
+                elif self.frame_cache is not None:
                     target[...] = self.frame_cache.read(piece.path, self.color, piece.track_frame, piece.length,
                                                         piece.track_frames)
                 else:

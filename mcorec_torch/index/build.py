@@ -29,7 +29,7 @@ from .exclude import Exclusions
 from .options import DatasetOptions
 from .report import BAD_FILE, EXCLUDED, KEPT, MERGED, IndexReport, Key
 from .segment_index import SegmentIndex, SessionEntry, SpeakerEntry, Track
-from .sources import missing_lip_message, require_one_crop_size, require_view_sources
+from .sources import crop_media, mark_lip_source, require_lip_dir, require_one_crop_size, require_view_sources
 from .usable import LostSpan, MediaFiles, lost_overlap, settle_unusable
 
 #: Bump when the index layout or the rules that build it change (invalidates caches).
@@ -135,16 +135,14 @@ class _Builder:
             return crops
         speaker = place[2]
         for k, crop in enumerate(view.crops):
-            media = crop.media(self.options.crops)
+            media, lip = crop_media(meta, crop, self.options)
             key = f"{speaker}.{view_name}.crops[{k}]"
-            if media is None:
-                raise MCoRecDataError(meta.path(METADATA_FILE), missing_lip_message(view_name, self.options.crops),
-                                      key=key)
-            track, usable = self.files.crop_track(meta, place, crop.crop_metadata, meta.path(media), key,
+            track, usable = self.files.crop_track(meta, place, crop.crop_metadata, media, key,
                                                   f"{view_name} crop {k}", owner=len(self.speakers))
             crops.planned.append(track)
             if usable:
                 track.position = k
+                mark_lip_source(track, lip)
                 self.tracks.append(track)
                 crops.ids.append(len(self.tracks) - 1)
             else:
@@ -342,7 +340,8 @@ class _Builder:
 def _fingerprint(roots: Sequence[Path], options: DatasetOptions) -> str:
     """Hash of the segment options and of every file's (path, size, mtime) under the roots."""
     digest = hashlib.sha1(f"v{INDEX_VERSION}|{json.dumps(options.segment_options(), sort_keys=True)}".encode())
-    for root in roots:
+    lip_dir = [Path(options.lip_dir)] if options.lip_dir is not None else []  # its files are the crops too
+    for root in [*roots, *lip_dir]:
         digest.update(f"|root:{root.resolve()}".encode())
         for folder, dirs, files in os.walk(root):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # e.g. a cache dir kept inside
@@ -364,6 +363,7 @@ def build_index(roots: Sequence[PathLike], options: DatasetOptions, cache_dir: O
     for root in root_paths:
         if not root.is_dir():
             raise MCoRecDataError(root, "split directory does not exist")
+    require_lip_dir(options)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     cache_file = cache / f"index-{_fingerprint(root_paths, options)}.npz"
     index = _cached(cache_file) if use_cache else None

@@ -25,6 +25,12 @@ AUDIO_SOURCES: Tuple[str, ...] = get_args(AudioSource)
 MISSING_VIDEO: Tuple[str, ...] = get_args(MissingVideo)
 ON_ERROR: Tuple[str, ...] = get_args(OnError)
 SEGMENT_SOURCES: Tuple[str, ...] = get_args(SegmentSource)
+#: Where ``crops="lip"`` frames come from (SPEC §13): mouth crop videos where they exist, or always
+#: the ROI derived from the face frames.
+LipSource = Literal["released", "derived"]
+LIP_SOURCES: Tuple[str, ...] = get_args(LipSource)
+#: The unit of an option naming a folder (a path string, or None).
+FOLDER = "folder"
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,12 @@ class DatasetOptions:
                                              'min_duration_on; frames [first, last), its last frame dropped); '
                                              'false: its documented parameter table (gaps of up to 12 frames) '
                                              'and frames [first, last + 1)')
+    lip_source: LipSource = _option("released", 'crops="lip": "released" = a track\'s mouth crop video (listed in '
+                                    'metadata.json, else written by `mcorec-torch lips` beside the face track or '
+                                    'in lip_dir), else its 96x96 mouth ROI derived from the face frames on the fly '
+                                    '(the lips extra); "derived" = always derived', choices=LIP_SOURCES)
+    lip_dir: Optional[str] = _option(None, 'a folder `mcorec-torch lips --out` wrote: its mouth crop videos '
+                                           '(<lip_dir>/<split>/<session>/...) count as released', unit=FOLDER)
 
     def __post_init__(self) -> None:
         if isinstance(self.exclude, list):  # a list from Python or YAML, kept as a tuple (hashable)
@@ -133,7 +145,7 @@ def check_option(name: str, value: Any, default: Any, info: OptionInfo) -> None:
         check_flag(name, value)
     elif info.choices is not None:
         check_choice(name, value, info.choices)
-    elif isinstance(default, str):
+    elif isinstance(default, str) or info.unit == FOLDER:
         check_text(name, value)
     else:
         check_number(name, value, minimum=info.minimum, maximum=info.maximum, above=info.above,

@@ -32,6 +32,10 @@ class Track:
     height: int
     owner: int  # speaker row
     position: int = 0
+    #: with ``crops="lip"``: ``"released"`` (``path`` is a mouth crop video) or ``"derived"``
+    #: (``path`` is the face track, ``width`` and ``height`` the ROI's: the reader crops each frame's
+    #: mouth, SPEC §13); ``""`` for face crops
+    lip: str = ""
 
 
 @dataclass

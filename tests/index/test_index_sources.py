@@ -1,5 +1,5 @@
 """What the options need from the data is checked while the index is built: one crop size
-per speaker, ego recordings for view/audio "ego", lip crops for crops="lip"; numbers finite."""
+per speaker, ego recordings for view/audio "ego", where crops="lip" frames come from; numbers finite."""
 import json
 import shutil
 
@@ -33,10 +33,19 @@ def test_ego_options_on_dev_say_ego_is_train_only(dev_split, tmp_path, options, 
     assert "train split only" in str(info.value)
 
 
-def test_lip_crops_of_the_ego_view_are_explained(train_split, tmp_path):
+def test_lip_crops_of_the_ego_view_are_derived_from_the_face_tracks(train_split, tmp_path):
+    """Ego crops have no mouth crop video: the index reads their face tracks at the ROI's size
+    and marks them derived (the reader crops them, SPEC §13; tests/lips)."""
+    from mcorec_torch.index.build import build_index
+    from mcorec_torch.index.options import DatasetOptions
+
     root, _ = train_split
-    with pytest.raises(MCoRecDataError, match="ego crops have no 'lip' video.*crops='face' with view='ego'"):
-        MCoRecDataset(root, view="ego", crops="lip", cache_dir=tmp_path)
+    index = build_index([root], DatasetOptions(view="ego", crops="lip"), tmp_path)
+    assert index.tracks and {t.lip for t in index.tracks} == {"derived"}
+    assert {(t.width, t.height) for t in index.tracks} == {(96, 96)}
+    assert not any(t.path.endswith("_lip.av.mp4") for t in index.tracks)
+    central = build_index([root], DatasetOptions(view="central", crops="lip"), tmp_path)
+    assert {t.lip for t in central.tracks} == {"released"}
 
 
 @pytest.mark.parametrize("raw", ["NaN", "Infinity", "-Infinity", "1e999", "1" + "0" * 400])

@@ -13,6 +13,7 @@ from typing import List, Optional
 from ...corpus.layout import session_folders, split_level_fault
 from ...errors import PathLike
 from ...index.options import DatasetOptions
+from ...lips.store import LandmarkStore
 from .collector import Collector
 from .findings import KINDS, MIXED_CROP_SIZES, NO_SESSIONS, SPLIT_LEVEL, SPLIT_MISSING, Kind
 from .media import DeepJob, run_deep
@@ -23,14 +24,15 @@ __all__ = ["CheckResult", "KINDS", "Kind", "NOTE", "PROBLEM", "Problem", "check_
 
 
 def check_split(root: PathLike, decode: bool = True, options: Optional[DatasetOptions] = None, *,
-                deep: bool = False, progress: bool = True) -> CheckResult:
+                deep: bool = False, progress: bool = True, landmarks: Optional[LandmarkStore] = None) -> CheckResult:
     """Validate every session of a split directory: the folder level (a session folder or the
     folder of the splits passed by mistake), metadata shape (all problems of the file), every
     listed file, media containers (opened and demuxed; 25 fps; audio where needed; with
     ``decode`` the first and last frames decoded, with ``deep`` every video and audio frame,
     with a progress bar unless ``progress`` is false), track, bbox and ASD json, crop sizes
-    and overlaps per speaker, labels (in ``options.label_dir``) and cues. Returns every
-    problem and note found."""
+    and overlaps per speaker, labels (in ``options.label_dir``) and cues; with ``landmarks``
+    (a landmark cache, SPEC §13), the face tracks whose cached landmarks found no face on most
+    frames. Returns every problem and note found."""
     root = Path(root)
     options = options if options is not None else DatasetOptions()
     out = Collector()
@@ -44,7 +46,7 @@ def check_split(root: PathLike, decode: bool = True, options: Optional[DatasetOp
         if not sessions:
             out.add(NO_SESSIONS, root, "no session folders found")
     jobs: Optional[List[DeepJob]] = [] if deep else None
-    checker = SessionChecker(out, options, decode, jobs)
+    checker = SessionChecker(out, options, decode, jobs, landmarks)
     for session_dir in sessions:
         checker.check(session_dir)
     out.session = None

@@ -46,8 +46,9 @@ MIXED_CROP_SIZES = _note("mixed_crop_sizes", "crops of more than one size across
 METADATA = _problem("metadata", "`metadata.json` missing, not JSON or not the documented shape; numbers that "
                                 "are not finite or not plausible; paths that are absolute or leave the session "
                                 "folder", "the index refuses the session")
-LIP_MISSING = _problem("lip_missing", "a crop without the `lip` video that `--crops lip` reads (ego crops have "
-                                      "none)", "the index refuses it")
+LIP_MISSING = _note("lip_missing", "a crop without a mouth crop video (`lip`; ego crops have none) where `--crops "
+                                   "lip` reads", "its 96x96 mouth ROI is derived from the face frames (SPEC §13, the "
+                                                 "`lips` extra), or read from what `mcorec-torch lips` wrote")
 MISSING_FILE = _problem("missing_file", "a file `metadata.json` lists does not exist (`central_video.mp4`: "
                                         "see `no_central_video`)",
                         "a missing crop: the index stops naming it (`on_error=\"raise\"`) or leaves its track out, "
@@ -126,13 +127,19 @@ CUE_BEYOND_VIDEO = _problem("cue_beyond_video", "a cue that ends after the centr
 CUE_OVERLAP = _note("cue_overlap", "cues of one speaker that overlap in time",
                     "each becomes its own segment (never merged); the shared frames are in both")
 
+# -- mouth ROIs (SPEC §13) ----------------------------------------------------------------
+LANDMARKS_FAILED = _note("landmarks_failed", "a face track on most of whose frames the cached landmarks found no "
+                                             "face (run `mcorec-torch lips --landmarks-only` to cache them)",
+                         "its derived mouth ROIs are interpolated over those frames; with no face on any frame "
+                         "they cannot be derived (its segments fail to load, counted under `on_error=\"skip\"`)")
+
 #: Every kind, in the order the guide lists them.
 KINDS: Tuple[Kind, ...] = (
     SPLIT_MISSING, SPLIT_LEVEL, NO_SESSIONS, MIXED_CROP_SIZES, METADATA, LIP_MISSING, MISSING_FILE, NO_CENTRAL_VIDEO,
     MEDIA_UNREADABLE, NO_FRAMES, FRAME_RATE, FRAME_COUNT, DECODE_FAILED, AUDIO_MISSING, CENTRAL_WITHOUT_AUDIO,
     AUDIO_CONVERTED, CROP_WITHOUT_AUDIO, TRACK_JSON, BBOX_JSON, ASD_JSON, CROP_SIZE, TRACKS_OVERLAP,
     TRACK_BEYOND_VIDEO, UEM_OUTSIDE_VIDEO, CLUSTERS, CLUSTER_UNKNOWN_SPEAKER, CLUSTER_MISSING_SPEAKER,
-    VTT_UNKNOWN_SPEAKER, LABELS_WITHOUT_CENTRAL, VTT, BAD_CUE, CUE_BEYOND_VIDEO, CUE_OVERLAP,
+    VTT_UNKNOWN_SPEAKER, LABELS_WITHOUT_CENTRAL, VTT, BAD_CUE, CUE_BEYOND_VIDEO, CUE_OVERLAP, LANDMARKS_FAILED,
 )
 #: Kinds by name.
 BY_NAME: Dict[str, Kind] = {kind.name: kind for kind in KINDS}

@@ -18,7 +18,7 @@ from ...corpus.metadata import SessionMetadata, ViewInfo, load_metadata, read_bb
 from ...corpus.vtt import Cue, read_vtt
 from ...errors import MCoRecDataError
 from ...index.options import DatasetOptions
-from ...index.sources import missing_lip_message
+from ...lips.store import LandmarkStore
 from ...timeline import frame_to_ms
 from . import findings as F
 from .collector import Collector
@@ -31,10 +31,13 @@ _TOLERANCE = 1
 
 class SessionChecker:
     """Checks sessions one by one into ``out``; ``sizes`` gathers the crop sizes the options
-    read across the split (``(width, height)`` -> first track of that size)."""
+    read across the split (``(width, height)`` -> first track of that size); ``landmarks``: the
+    landmark cache whose face tracks are checked (SPEC §13; ``None``: none is)."""
 
-    def __init__(self, out: Collector, options: DatasetOptions, decode: bool, deep: Optional[List[DeepJob]]) -> None:
+    def __init__(self, out: Collector, options: DatasetOptions, decode: bool, deep: Optional[List[DeepJob]],
+                 landmarks: Optional[LandmarkStore] = None) -> None:
         self.out = out
+        self.landmarks = landmarks
         self.options = options
         self.decode = decode
         self.deep = deep
@@ -112,8 +115,10 @@ class SessionChecker:
             timing = out.attempt(F.TRACK_JSON, timing_path, lambda: read_track_json(timing_path))
             expected = timing.frame_end - timing.frame_start if timing else None
             if view_name == options.view and crop.media(options.crops) is None:
-                out.add(F.LIP_MISSING, meta.path(METADATA_FILE), f"key '{speaker}.{view_name}.crops[{k}]': "
-                                                                 f"{missing_lip_message(view_name, options.crops)}")
+                out.add(F.LIP_MISSING, meta.path(METADATA_FILE), f"key '{speaker}.{view_name}.crops[{k}]': no "
+                                                                 f"mouth crop video; its mouth ROI is derived from "
+                                                                 f"{crop.video} (SPEC §13)")
+            self.cached_landmarks(meta.path(crop.video))
             for kind, media in (("face", crop.video), ("lip", crop.lip)):
                 if not media:
                     continue
@@ -128,6 +133,19 @@ class SessionChecker:
                     out.attempt(finding, meta.path(extra), lambda: reader(meta.path(extra)))
         for kind, items in tracks.items():
             self.tracks_of_speaker(speaker, view_name, kind, items, session_frames)
+
+    def cached_landmarks(self, face: Path) -> None:
+        """A note when the cached landmarks of the face track ``face`` found no face on most of
+        its frames (nothing is computed here: tracks without cached landmarks are not judged)."""
+        if self.landmarks is None or not face.is_file():
+            return
+        cached = self.landmarks.cached(face)
+        if cached is None or cached.missing_share <= 0.5:
+            return
+        what = ("its mouth ROI cannot be derived" if cached.missing == cached.frames
+                else "its derived mouth ROIs are interpolated over them")
+        self.out.add(F.LANDMARKS_FAILED, face, f"{cached.backend} landmarks found no face on {cached.missing} of its "
+                                               f"{cached.frames} frames ({100 * cached.missing_share:.0f}%): {what}")
 
     def crop_without_audio(self, kind: str, central_audio: bool) -> Tuple[F.Kind, str]:
         """What a central crop of ``kind`` (face, lip) without an audio stream means: a problem
