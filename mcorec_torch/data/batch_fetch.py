@@ -3,7 +3,8 @@
 :meth:`MCoRecDataset.__getitems__ <mcorec_torch.MCoRecDataset.__getitems__>` plans the batch
 from the index (each segment's :class:`~mcorec_torch.data.reader.VideoPlan` and its ``640 * T``
 audio samples), allocates ``video [B, Tmax, C, H, W]``, ``video_mask [B, Tmax]`` and ``audio
-[B, 640 * Tmax]`` once (in shared memory in a DataLoader worker, uninitialised), decodes each
+[B, 640 * Tmax]`` once (uninitialised; in a DataLoader worker in a reused shared-memory block,
+:mod:`.batch_memory`, or fresh shared memory when every block is busy), decodes each
 segment's frames and audio into its row through the same :class:`~mcorec_torch.data.reader.SegmentReader`
 calls as ``dataset[i]``, and zeroes only the padding. :class:`~mcorec_torch.data.collate.Collator`
 then takes these tensors as the batch: no per-sample arrays, no second copy, no zero fill of
@@ -12,11 +13,12 @@ what is written anyway.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Optional, Sequence, Tuple
 
 import torch
 
 from ..timeline import SAMPLES_PER_FRAME
+from .batch_memory import allocate_in_ring
 from .collate import PaddedSamples, new_batch_tensor, round_up
 from .reader import VideoPlan
 from .sample import Sample
@@ -79,6 +81,21 @@ def _one_by_one(dataset: Dataset, planned: Sequence[Optional[_Planned]]) -> List
     return out
 
 
+def _batch_tensors(size: int, t_max: int, frame_shape: Tuple[int, ...]) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``video [size, t_max, C, H, W]`` and ``audio [size, 640 * t_max]`` uninitialised,
+    ``video_mask [size, t_max]`` zero: in a block of the worker's ring when one is free
+    (:mod:`.batch_memory`), else in fresh memory (shared memory in a worker)."""
+    specs = [((size, t_max) + frame_shape, torch.uint8), ((size, t_max), torch.bool),
+             ((size, t_max * SAMPLES_PER_FRAME), torch.float32)]
+    in_ring = allocate_in_ring(specs)
+    if in_ring is not None:
+        video, mask, audio = in_ring
+        mask.zero_()
+        return video, mask, audio
+    return (new_batch_tensor(specs[0][0], torch.uint8, fill=False), new_batch_tensor(specs[1][0], torch.bool),
+            new_batch_tensor(specs[2][0], torch.float32, fill=False))
+
+
 def fetch_batch(dataset: Dataset, items: Sequence[int]) -> List[Optional[Sample]]:
     """``[dataset[i] for i in items]`` with the media of the samples decoded into one padded
     batch (a :class:`~mcorec_torch.data.collate.PaddedSamples`); see the module docstring.
@@ -96,9 +113,7 @@ def fetch_batch(dataset: Dataset, items: Sequence[int]) -> List[Optional[Sample]
     if len(frame_shapes) > 1:
         return _one_by_one(dataset, planned)  # collate says which sample differs
     t_max = round_up(max(entry.plan.frames for entry in kept), dataset.batch_pad_to_multiple_of)
-    video = new_batch_tensor((len(kept), t_max) + tuple(kept[0].plan.shape[1:]), torch.uint8, fill=False)
-    mask = new_batch_tensor((len(kept), t_max), torch.bool)
-    audio = new_batch_tensor((len(kept), t_max * SAMPLES_PER_FRAME), torch.float32, fill=False)
+    video, mask, audio = _batch_tensors(len(kept), t_max, tuple(kept[0].plan.shape[1:]))
     samples: List[Optional[Sample]] = []
     failed = False
     rows = iter(range(len(kept)))

