@@ -162,8 +162,9 @@ def steady_loader_pass(dataset: MCoRecDataset, order: Sequence[int], workers: in
     """``DataLoader(dataset, batch_sampler=<batches of 8 of order>, collate_fn=collate)`` in steady
     state: with workers, they are started (persistent) and load one untimed batch each before the
     timed pass, so worker start-up is not measured. CPU: this process plus the workers' own
-    (``/proc/<pid>/stat``, read before and after the pass). ``extra``: ``main_rss_mib`` and
-    ``worker_rss_mib`` (the largest worker's RSS after the pass; 0 without workers)."""
+    (``/proc/<pid>/stat``, read before and after the pass). ``extra``: ``main_rss_mib``,
+    ``worker_rss_mib`` (the largest worker's RSS after the pass; 0 without workers) and
+    ``worker_shmem_mib`` (the shared memory in it: the worker's batch blocks)."""
     batches = [[int(i) for i in order[k: k + BATCH_SIZE]] for k in range(0, len(order), BATCH_SIZE)]
     sampler = _Batches(batches[: max(workers, 1)])
     loader = DataLoader(dataset, batch_sampler=sampler, collate_fn=collate, num_workers=workers,
@@ -182,8 +183,11 @@ def steady_loader_pass(dataset: MCoRecDataset, order: Sequence[int], workers: in
                 segments += int(batch["video_lengths"].numel())
         measurement = watch.measurement(frames, segments)
         measurement.cpu_s += sum(_cpu_s_of(pid) for pid in pids) - before
-        worker_rss = max((vm_rss_kib(str(pid)) for pid in pids), default=0)
-        measurement.extra = {"main_rss_mib": vm_rss_kib() / 1024.0, "worker_rss_mib": worker_rss / 1024.0}
+        largest = max(pids, key=lambda pid: vm_rss_kib(str(pid)), default=None)
+        measurement.extra = {
+            "main_rss_mib": vm_rss_kib() / 1024.0,
+            "worker_rss_mib": vm_rss_kib(str(largest)) / 1024.0 if largest is not None else 0.0,
+            "worker_shmem_mib": vm_rss_kib(str(largest), "RssShmem") / 1024.0 if largest is not None else 0.0}
     finally:
         iterator = getattr(loader, "_iterator", None)
         if iterator is not None and hasattr(iterator, "_shutdown_workers"):
@@ -192,12 +196,13 @@ def steady_loader_pass(dataset: MCoRecDataset, order: Sequence[int], workers: in
     return measurement
 
 
-def vm_rss_kib(pid: str = "self") -> int:
-    """Resident set size of process ``pid`` in KiB (``VmRSS`` of ``/proc/<pid>/status``; 0 where unreadable)."""
+def vm_rss_kib(pid: str = "self", field: str = "VmRSS") -> int:
+    """Resident set size of process ``pid`` in KiB (``VmRSS`` of ``/proc/<pid>/status``, or
+    another of its fields such as ``RssShmem``: shared memory; 0 where unreadable)."""
     try:
         with open(f"/proc/{pid}/status") as handle:
             for line in handle:
-                if line.startswith("VmRSS:"):
+                if line.startswith(f"{field}:"):
                     return int(line.split()[1])
     except OSError:
         pass

@@ -193,7 +193,8 @@ def _steady_lines(rows: Dict[str, Any]) -> List[str]:
         cpu = " / ".join(_fmt(r["median"]["cpu_s_per_1000_frames"], 3) for r in [dataset] + steady)
         workers = steady[-1]["median"]
         lines.append(f"  {config}: {ratios}; CPU s/1k frames (b) / (d0) / (d) {cpu}; RSS main "
-                     f"{workers['main_rss_mib']:.0f} MiB, largest worker {workers['worker_rss_mib']:.0f} MiB")
+                     f"{workers['main_rss_mib']:.0f} MiB, largest worker {workers['worker_rss_mib']:.0f} MiB "
+                     f"({workers.get('worker_shmem_mib', 0.0):.0f} MiB of it batch blocks)")
     return lines
 
 

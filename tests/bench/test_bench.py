@@ -167,6 +167,7 @@ def test_steady_loader_pass_counts_every_frame_and_the_workers_cpu(dev_split, tm
     assert got.segments == len(order) and got.frames == int(sum(ds.lengths[i] for i in order))
     assert got.cpu_s > 0 and got.extra["main_rss_mib"] > 0
     assert (got.extra["worker_rss_mib"] > 0) == (workers > 0)
+    assert (got.extra["worker_shmem_mib"] > 0) == (workers > 0)  # the worker's batch blocks
 
 
 def test_steady_rows_print_d0_and_d_against_the_dataset_row():
@@ -180,4 +181,4 @@ def test_steady_rows_print_d0_and_d_against_the_dataset_row():
     assert _steady_lines(rows) == [
         "DataLoader in steady state (batches of 8, collate; workers started before the pass) against the dataset row (b):",
         "  face/rgb: (d0)/(b) 0.96, (d)/(b) 1.31 with 2 workers; CPU s/1k frames (b) / (d0) / (d) 0.160 / 0.170 / "
-        "0.180; RSS main 910 MiB, largest worker 640 MiB"]
+        "0.180; RSS main 910 MiB, largest worker 640 MiB (0 MiB of it batch blocks)"]
