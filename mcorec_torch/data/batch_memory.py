@@ -17,7 +17,8 @@ When is a block written again? Only when both hold:
    goes, the object writes the block's number into the worker's release pipe. The worker counts
    these numbers against the times it sent the block. A batch that the consumer keeps (a list of
    batches, a tensor stored away, a pinned-memory copy in flight) keeps its block busy, however
-   long. A block sent and never received (the loader shut down first) is never reused.
+   long. A block sent and never received (the loader shut down first) is never reused, nor is
+   one that was mapped when the main process forked (a child shares the mapping).
 
 A busy ring is not waited for: the batch then goes into fresh memory (torch's shared memory,
 as without the ring). Tensors the main process gets are ordinary CPU tensors over the mapping.
@@ -55,6 +56,8 @@ MEMFD_PREFIX = "mcorec-batch"
 #: Alignment of each tensor inside a block (bytes).
 _ALIGN = 64
 _NUMBER = np.dtype("<u4")
+#: Flag of a release message: the block is given up (see :meth:`_Mapped.before_fork`).
+_ABANDONED = 1 << 31
 #: The thread of a worker's result queue (``multiprocessing.Queue``) that pickles each batch:
 #: only what it sends goes by block; anything else pickles a block tensor as a plain tensor.
 _FEEDER_THREAD = "QueueFeederThread"
@@ -151,9 +154,15 @@ class _Ring:
                 return
             if not data:
                 return
-            for number in np.frombuffer(data[: len(data) // _NUMBER.itemsize * _NUMBER.itemsize], dtype=_NUMBER):
-                block = self.blocks.get(int(number))
-                if block is not None:
+            for message in np.frombuffer(data[: len(data) // _NUMBER.itemsize * _NUMBER.itemsize], dtype=_NUMBER):
+                number, abandoned = int(message) & ~_ABANDONED, bool(int(message) & _ABANDONED)
+                block = self.blocks.get(number)
+                if block is None:
+                    continue
+                if abandoned:  # mapped in a forked child of the main process: never written again
+                    del self.blocks[number]
+                    block.close()
+                else:
                     block.released += 1
 
     def acquire(self, size: int) -> Optional[_Block]:
@@ -265,7 +274,7 @@ class _ReleasePipe:
 
     def release(self, number: int) -> None:
         try:
-            os.write(self.fd, np.asarray([number], dtype=_NUMBER).tobytes())
+            os.write(self.fd, np.asarray([number], dtype=_NUMBER).tobytes())  # one write: atomic
         except OSError as exc:  # the worker is gone (EPIPE) or not reading (EAGAIN): nothing to free
             if exc.errno not in (errno.EPIPE, errno.EAGAIN, errno.EBADF):
                 raise
@@ -279,10 +288,16 @@ class _ReleasePipe:
 
 class _Mapped(mmap.mmap):
     """A worker's block mapped into the main process. Every array and tensor storage over it
-    holds a reference to this object; when the last goes, the block is released to the worker."""
+    holds a reference to this object; when the last goes, the block is released to the worker.
+
+    A child forked while the block is mapped shares the mapping (and may hold the batch, e.g. a
+    process started with the batch as an argument): the block is then given up instead
+    (:meth:`before_fork`), never written again by the worker."""
 
     pipe: Optional[_ReleasePipe] = None
     number = -1
+    pid = -1
+    _live: "weakref.WeakSet[_Mapped]" = weakref.WeakSet()
 
     @classmethod
     def receive(cls, key: str, number: int, size: int, block_fd: DupFd, pipe_fd: DupFd) -> "_Mapped":
@@ -293,11 +308,25 @@ class _Mapped(mmap.mmap):
             os.close(fd)
         mapped.pipe = _ReleasePipe.of(key, pipe_fd.detach())
         mapped.number = number
+        mapped.pid = os.getpid()
+        cls._live.add(mapped)
         return mapped
 
     def __del__(self) -> None:
-        if self.pipe is not None:
+        if self.pipe is not None and self.pid == os.getpid():  # a forked child releases nothing
             self.pipe.release(self.number)
+
+    @classmethod
+    def before_fork(cls) -> None:
+        """Give up every block mapped here now (``os.register_at_fork``)."""
+        for mapped in list(cls._live):
+            if mapped.pipe is not None and mapped.pid == os.getpid():
+                mapped.pipe.release(mapped.number | _ABANDONED)
+                mapped.pipe = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_Mapped.before_fork)
 
 
 def _rebuild_tensor(mapped: _Mapped, dtype: str, shape: Tuple[int, ...], strides: Tuple[int, ...],

@@ -162,3 +162,31 @@ def test_the_ring_size_comes_from_the_environment(ring, monkeypatch):
     monkeypatch.setattr(memory, "_ring_pid", None)
     held = send({"video": memory.allocate_in_ring(SPECS)[0]})
     assert memory.allocate_in_ring(SPECS) is None and held["video"].shape == SPECS[0][0]
+
+
+def _check_inherited(tensor, value, started, done, result):
+    started.set()
+    done.wait(30)
+    result.put(bool((tensor == value).all()))
+
+
+def test_a_batch_a_forked_child_inherited_is_never_written_again(ring):
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    video = memory.allocate_in_ring(SPECS)[0]
+    video.fill_(1)
+    received = send({"video": video})["video"]
+    del video
+    started, done, result = context.Event(), context.Event(), context.Queue()
+    child = context.Process(target=_check_inherited, args=(received, 1, started, done, result))
+    child.start()  # forks while the block is mapped here: it is given up
+    started.wait(30)
+    del received
+    gc.collect()
+    again = memory.allocate_in_ring(SPECS)  # never block 0: the child still holds it
+    fill(again, 7)
+    done.set()
+    assert result.get(timeout=30) is True
+    child.join(30)
+    assert memory.ring_stats()["reused"] == 0
