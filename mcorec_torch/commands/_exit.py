@@ -11,6 +11,7 @@ from typing import Any, Callable, Optional
 from ..checks import OptionError
 from ..config.schema import ConfigError
 from ..errors import MCoRecDataError
+from ..lips.backend import LipsExtraMissing
 
 #: Exit status of a command-line run that bad input ended (SPEC §9): a data or config error.
 EXIT_BAD_INPUT = 2
@@ -30,11 +31,12 @@ InterruptNote = Callable[[], str]
 
 def bad_input_exit(exc: BaseException) -> Optional[int]:
     """When ``exc`` is a :class:`~mcorec_torch.errors.MCoRecDataError`, a
-    :class:`~mcorec_torch.config.ConfigError` or an :class:`~mcorec_torch.checks.OptionError` (a
-    value the user gave that is not allowed), print ``error: <message>`` (file, key or line,
+    :class:`~mcorec_torch.config.ConfigError`, an :class:`~mcorec_torch.checks.OptionError` (a
+    value the user gave that is not allowed) or a :class:`~mcorec_torch.lips.LipsExtraMissing`
+    (options that need the ``lips`` extra, which is not installed), print ``error: <message>`` (file, key or line,
     what is wrong) to stderr without a traceback and return :data:`EXIT_BAD_INPUT`; else
     ``None`` (the caller re-raises it)."""
-    if not isinstance(exc, (MCoRecDataError, ConfigError, OptionError)):
+    if not isinstance(exc, (MCoRecDataError, ConfigError, OptionError, LipsExtraMissing)):
         return None
     print(f"error: {exc}", file=sys.stderr)
     return EXIT_BAD_INPUT

@@ -51,7 +51,6 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..index.build import default_cache_dir
-    from ..lips.backend import LipsExtraMissing
     from ..lips.write import plan_lip_jobs, write_lip_videos
     from ..lips.store import LandmarkStore, landmark_folder
     from ..media.headers import HeaderCache
@@ -61,11 +60,7 @@ def run(args: argparse.Namespace) -> int:
     plan = plan_lip_jobs(args.split, args.view, args.out, headers)  # bad input: exit 2 (cli)
     headers.save()
     store = LandmarkStore(landmark_folder(cache_dir))
-    try:
-        store.require_ready(job.face for job in plan.jobs)
-    except LipsExtraMissing as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    store.require_ready(job.face for job in plan.jobs)  # without the lips extra: error, exit 2 (cli)
     total = len(plan.jobs) + len(plan.refused) + plan.released
     print(f"{total} face tracks of the {args.view} view in {args.split}: {plan.released} with a released mouth crop "
           f"(left alone), {len(plan.jobs)} to crop with {args.workers} workers into "

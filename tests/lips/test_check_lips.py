@@ -48,7 +48,8 @@ def test_the_check_command_reads_the_landmark_cache_of_its_cache_dir(lips_split,
     root, _ = lips_split
     store = LandmarkStore(landmark_folder(tmp_path), StandInForDlib(no_face_every=1))
     store.landmarks(root / "session_lips" / "speakers" / "spk_1" / "ego_crops" / "track_00.mp4")
-    status = cli.main(["check", str(root), "--no-decode", "--view", "ego", "--cache-dir", str(tmp_path)])
+    status = cli.main(["check", str(root), "--no-decode", "--view", "ego", "--crops", "face", "--cache-dir",
+                       str(tmp_path)])
     printed = capsys.readouterr().out
     assert status == 0
     assert "found no face on 90 of its 90 frames" in printed and "spk_1/ego_crops/track_00.mp4" in printed

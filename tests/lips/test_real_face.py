@@ -133,3 +133,24 @@ def test_a_real_face_track_gives_derived_lip_segments_that_show_its_mouth(lips_s
     for roi in rois:  # the mouth, wherever the face is in the frame
         assert np.corrcoef(roi.ravel(), still.ravel())[0, 1] > 0.8
     assert sample["audio"].shape == (640 * (sample["frame_end"] - sample["frame_start"]),)
+
+
+@pytest.mark.slow
+def test_the_command_refuses_synthetic_tracks_without_a_face_and_says_so(lips_split, tmp_path, capsys):
+    """``mcorec-torch lips`` with dlib on frame-index crops: every track refused (no face on any
+    frame), said per track and in the totals, nothing written, exit 0 (the files read)."""
+    from mcorec_torch import cli
+
+    root, _ = lips_split
+    status = cli.main(["lips", str(root), "--view", "ego", "--out", str(tmp_path / "out"), "--workers", "2",
+                       "--cache-dir", str(tmp_path / "cache")])
+    printed = capsys.readouterr().out
+    assert status == 0
+    assert "3 face tracks of the ego view" in printed
+    for line in ("refused session_lips/spk_0 ego crop 0: no face found on any of its 40 frames (dlib68 landmarks)",
+                 "refused session_lips/spk_0 ego crop 1: no face found on any of its 60 frames (dlib68 landmarks)",
+                 "refused session_lips/spk_1 ego crop 0: no face found on any of its 90 frames (dlib68 landmarks)",
+                 "0 written (0.0 MB), 0 written before, 3 refused; no face on 190 of the 190 frames looked at "
+                 "(100.0%)"):
+        assert line in printed
+    assert not list((tmp_path / "out").rglob("*.mp4"))

@@ -109,7 +109,11 @@ def test_without_the_extra_the_command_says_how_to_install_it(lips_split, tmp_pa
     monkeypatch.setattr("mcorec_torch.lips.store.lips_extra_available", lambda: False)
     status = cli.main(["lips", str(root), "--view", "ego", "--out", str(tmp_path / "out"),
                        "--cache-dir", str(tmp_path / "cache")])
-    assert status == 1
+    assert status == 2
     err = capsys.readouterr().err
     assert "error: 3 face track(s) need mouth ROIs" in err and "pip install 'mcorec_torch[lips]'" in err
     assert not (tmp_path / "out").exists()
+    # a command that builds a dataset of derived tracks: the same one line, exit 2, no traceback
+    status = cli.main(["index", str(root), "--view", "ego", "--cache-dir", str(tmp_path / "cache")])
+    err = capsys.readouterr().err
+    assert status == 2 and err.startswith("error: 3 face track(s) need mouth ROIs") and "Traceback" not in err
