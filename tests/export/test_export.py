@@ -448,13 +448,16 @@ def test_interrupted_tar_shard_is_dropped_and_the_rerun_equals_one_run(dataset, 
 
     add, calls = TarWriter._add, []
 
-    def interrupt_at_the_30th_entry(self, name, data):
+    # 3 entries a sample, 7 samples a shard: entry 23 is the second of the 8th sample, in
+    # session_00's second shard (session_00 has 9 segments since synthetic speakers take
+    # turns; it was entry 30 when it had more)
+    def interrupt_at_the_23rd_entry(self, name, data):
         calls.append(name)
-        if len(calls) == 30:
+        if len(calls) == 3 * 7 + 2:
             raise KeyboardInterrupt
         return add(self, name, data)
 
-    monkeypatch.setattr(TarWriter, "_add", interrupt_at_the_30th_entry)
+    monkeypatch.setattr(TarWriter, "_add", interrupt_at_the_23rd_entry)
     out = tmp_path / "wds"
     with pytest.raises(ExportInterrupted):
         export_split(dataset, "dev", out, ExportSettings("wds", shard_size="7"), progress=False)
