@@ -7,7 +7,6 @@ import signal
 import time
 
 import av
-import numpy as np
 import pytest
 
 from mcorec_torch import cli
