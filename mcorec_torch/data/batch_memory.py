@@ -180,7 +180,10 @@ class _Ring:
             smallest = min(free, key=lambda b: b.size)
             del self.blocks[smallest.number]
             smallest.close()
-        block = _Block(self._next, size)
+        try:
+            block = _Block(self._next, size)
+        except OSError:  # no memory for a block (or no memfd here): fresh memory, as without a ring
+            return None
         self._next += 1
         self.blocks[block.number] = block
         self.fresh += 1
