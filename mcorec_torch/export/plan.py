@@ -92,6 +92,7 @@ class ExportPlan:
         i, n = shard
         self.sessions: Dict[str, List[int]] = {name: rows for k, (name, rows) in
                                                enumerate(self.all_sessions.items()) if k % n == i}
+        get_format(settings.format).check_plan(self)
 
     def fingerprint(self) -> Dict[str, Any]:
         """What identifies the export (the same for every shard of it), as ``export.json``

@@ -169,6 +169,11 @@ class ExportFormat(abc.ABC):
             return []
         return [self.session_pattern.format(split=re.escape(split), session=re.escape(session))]
 
+    def check_plan(self, plan: ExportPlan) -> None:
+        """Refuse, before anything is written, an export this format cannot make truthfully
+        (``OptionError`` saying why and what to do instead). Formats that write the samples the
+        dataset decodes can export every plan; a format pointing at source files overrides this."""
+
     @abc.abstractmethod
     def finalize(self, out: Path, split: str, records: List[Record]) -> None:
         """Write the format's own final files from the records of every session (the merge)."""

@@ -15,11 +15,12 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Tuple
 
 import numpy as np
 
 from ..._io import atomic_write_text
+from ...checks import OptionError
 from ...errors import MCoRecDataError
 from ...timeline import SAMPLE_RATE, SAMPLES_PER_FRAME, frame_to_sample
 from ..compare import segment_numbers
@@ -28,6 +29,32 @@ from .base import ExportFormat, Record, Sample, SessionWriter
 
 #: The module the ``wav.scp`` pipes run (``python -m``).
 WAV_PROGRAM = "mcorec_torch.export.kaldi_wav"
+
+
+def derived_lip_tracks(dataset: Any, segments: Iterable[int]) -> List[str]:
+    """Paths of the derived lip tracks (``Track.lip == "derived"``, SPEC §13) that ``segments``
+    (segment numbers of ``dataset``) read, in first-use order: such a track's file is the FACE
+    video the reader cuts mouth ROIs from, never a mouth crop video to point at."""
+    index = dataset.index
+    if not any(track.lip == "derived" for track in index.tracks):
+        return []
+    paths: Dict[str, None] = {}
+    for i in segments:
+        for track_id, _, _, _ in index.pieces(dataset.index_row(i)):
+            if index.tracks[track_id].lip == "derived":
+                paths.setdefault(index.tracks[track_id].path)
+    return list(paths)
+
+
+def derived_lip_refusal(paths: List[str]) -> str:
+    """Why a kaldi export of segments reading the derived lip tracks ``paths`` is refused, and
+    what to do instead."""
+    more = f" and {len(paths) - 1} other face track(s)" if len(paths) > 1 else ""
+    return (f"crops='lip' reads derived mouth crops of {paths[0]}{more}: the file is the face video the "
+            f"reader cuts each frame's mouth ROI from (no mouth crop video exists), so the kaldi export's "
+            f"video.scp and video_segments would hand out face frames as lip crops; run "
+            f"'mcorec-torch lips SPLIT_DIR --view VIEW' first (the index then reads the mouth crop videos it "
+            f"writes), or export with crops='face'")
 
 
 def absolute(path: str) -> str:
@@ -139,6 +166,14 @@ class KaldiFormat(ExportFormat):
     name = "kaldi"
     writer = KaldiWriter
 
+    def check_plan(self, plan: Any) -> None:
+        """``OptionError`` (option ``crops``) when a segment of the export, in any shard, reads a
+        derived lip track (:func:`derived_lip_refusal`): ``video.scp`` would point at its face video."""
+        segments = [i for rows in plan.all_sessions.values() for i in rows]
+        paths = derived_lip_tracks(plan.dataset, segments)
+        if paths:
+            raise OptionError("crops", derived_lip_refusal(paths))
+
     def finalize(self, out: Path, split: str, records: List[Record]) -> None:
         for name, lines in kaldi_files(records).items():
             atomic_write_text(out / "kaldi" / name, "".join(line + "\n" for line in lines))
@@ -149,8 +184,11 @@ class KaldiFormat(ExportFormat):
 
     def verify(self, out: Path, dataset: Any, records: List[Record], fingerprint: Dict[str, Any]) -> Dict[str, Any]:
         """Each record's audio, from its recording's ``wav.scp`` command cut at its ``segments``
-        times, equals the dataset's within 16-bit rounding; its text is the dataset's."""
+        times, equals the dataset's within 16-bit rounding; its text is the dataset's; no video
+        entry is the face video of a derived lip track (an export made before such exports were
+        refused)."""
         by_id = segment_numbers(dataset)
+        derived = {absolute(path) for path in derived_lip_tracks(dataset, [by_id[r["id"]] for r in records])}
         commands = dict(line[:-2].split(" ", 1) for line in
                         (out / "kaldi" / "wav.scp").read_text(encoding="utf-8").splitlines())
         recordings: Dict[str, np.ndarray] = {}
@@ -166,11 +204,15 @@ class KaldiFormat(ExportFormat):
             if len(audio) != len(reference) or np.abs(audio - reference).max() > 1 / PCM16_SCALE:
                 problems.append(f"{record['id']}: the wav.scp audio of {rec} cut at {begin}-{end} differs from the "
                                 f"dataset's")
+            faces = sorted({run[0] for run in record["paths"]["video"] if run[0] in derived})
+            if faces:
+                problems.append(f"{record['id']}: its video entries point at {', '.join(faces)}, the face video of "
+                                f"a derived lip track (not mouth crops)")
             if record["text"] != dataset.text(i):
                 problems.append(f"{record['id']}: the text differs from the dataset's")
         return {"checked": len(records), "problems": problems, "lossless": False, "frame_indices": 0, "frames": 0,
                 "note": "kaldi: the wav.scp audio cut by segments equals the dataset's within 16-bit rounding, "
-                        "and the texts are the dataset's"}
+                        "the texts are the dataset's, and no video entry is the face video of a derived lip track"}
 
 
 FORMAT = KaldiFormat()
