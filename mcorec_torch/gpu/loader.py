@@ -9,7 +9,7 @@ from typing import Any, Deque, Dict, Iterator, List, Optional, Sequence, Tuple
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from ..checks import check_int
+from ..checks import OptionError, check_int
 from ..data.collate import Collator, to_device
 from ..data.sample import Batch
 from .decoders import CpuFrameDecoder, FrameDecoder, cuda_unavailable_reason, open_decoder
@@ -31,6 +31,20 @@ class _WithoutVideo(Dataset):
         return self.dataset.fetch(int(i), video=False, transform=False)
 
 
+def refuse_derived_lips(dataset: Any) -> None:
+    """``OptionError`` (option ``crops``) when ``dataset`` reads a derived lip track (SPEC §13):
+    its file is the face video, whose mouth ROIs only the CPU reader cuts; the lanes decode
+    track files as they are."""
+    derived = [track.path for track in dataset.index.tracks if track.lip == "derived"]
+    if derived:
+        raise OptionError("crops", f"GpuBatchLoader decodes mouth crop videos only, and {len(derived)} track(s) "
+                                   f"of this dataset (crops='lip', lip_source="
+                                   f"{dataset.options.lip_source!r}) have none: their mouth ROIs are derived "
+                                   f"from the face video (e.g. {derived[0]}), which is cut on the CPU path "
+                                   f"(the dataset in a DataLoader); run 'mcorec-torch lips SPLIT_DIR --view "
+                                   f"VIEW' first and read the videos it writes, or use crops='face'")
+
+
 class GpuBatchLoader:
     """Iterates batches of ``dataset`` (an :class:`~mcorec_torch.MCoRecDataset`) like
     ``DataLoader(dataset, collate_fn=collate, ...)``, with ``batch["video"]`` decoded on
@@ -49,6 +63,8 @@ class GpuBatchLoader:
       GPU luma different from CPU luma, or a file cannot be opened on the GPU, the CPU decoder
       is used for that file (or the run), said once in the log and counted in :meth:`report`.
       ``device="cpu"``: the same stage with the CPU decoder (batches equal the DataLoader's).
+    - Derived mouth crops (``crops="lip"`` on a track without a mouth crop video, SPEC §13) are
+      refused when the loader is built (:func:`refuse_derived_lips`).
     """
 
     def __init__(self, dataset: Any, *, batch_sampler: Optional[Any] = None, batch_size: int = 1,
@@ -56,6 +72,7 @@ class GpuBatchLoader:
                  threads: int = 4, max_open: int = 16, pad_to_multiple_of: Optional[int] = None,
                  self_test: bool = True, **loader_kwargs: Any) -> None:
         check_int("threads", threads, minimum=1)
+        refuse_derived_lips(dataset)
         self.dataset = dataset
         self.device = torch.device(device)
         if self.device.type == "cuda" and self.device.index is None and torch.cuda.is_available():

@@ -2,6 +2,7 @@
 must not pass for mouth crop videos: the kaldi export (its ``video.scp`` points at files), the
 GPU loader (it decodes track files without cropping)."""
 import pytest
+import torch
 
 from mcorec_torch import MCoRecDataset
 from mcorec_torch.checks import OptionError
@@ -57,3 +58,30 @@ def test_kaldi_verify_flags_an_export_pointing_at_derived_lip_tracks(lips_split,
     problems = verify_export(out, ds, count=3)["problems"]
     assert len(problems) == 3 and all("the face video of a derived lip track" in p for p in problems)
     assert all("ego_crops/track_0" in p and "_lip.av.mp4" not in p for p in problems)
+
+
+def test_the_gpu_loader_refuses_derived_lip_tracks_when_built(lips_split, tmp_path):
+    from mcorec_torch.gpu import GpuBatchLoader
+
+    root, _ = lips_split
+    ds = derived_ego(root, tmp_path / "cache", lip_source="derived")
+    with pytest.raises(OptionError, match="lip_source='derived'") as err:
+        GpuBatchLoader(ds, batch_size=2, device="cpu")
+    message = str(err.value)
+    assert err.value.option == "crops" and "3 track(s)" in message and "ego_crops/track_00.mp4" in message
+    assert "cut on the CPU path" in message and "mcorec-torch lips SPLIT_DIR" in message
+
+
+def test_the_gpu_loader_reads_the_mouth_crops_the_lips_command_wrote(lips_split, tmp_path):
+    from mcorec_torch import collate
+    from mcorec_torch.gpu import GpuBatchLoader
+
+    root, _ = lips_split
+    lips = tmp_path / "lips"
+    run_lips(root, "ego", lip_dir=lips, cache_dir=tmp_path / "c", store=LandmarkStore(None, ScriptedLandmarks()))
+    ds = MCoRecDataset(root, crops="lip", view="ego", color="gray", cache_dir=tmp_path / "cache", lip_dir=str(lips))
+    with GpuBatchLoader(ds, batch_size=3, device="cpu", threads=1) as loader:
+        (batch,) = list(loader)
+    want = collate([ds[i] for i in range(3)])
+    assert batch["video"].shape == want["video"].shape and batch["video"].shape[2:] == (1, 96, 96)
+    assert torch.equal(batch["video"], want["video"]) and torch.equal(batch["video_mask"], want["video_mask"])
