@@ -47,8 +47,8 @@ METADATA = _problem("metadata", "`metadata.json` missing, not JSON or not the do
                                 "are not finite or not plausible; paths that are absolute or leave the session "
                                 "folder", "the index refuses the session")
 LIP_MISSING = _note("lip_missing", "a crop without a mouth crop video (`lip`; ego crops have none) where `--crops "
-                                   "lip` reads", "its 96x96 mouth ROI is derived from the face frames (SPEC §13, the "
-                                                 "`lips` extra), or read from what `mcorec-torch lips` wrote")
+                                   "lip` reads, and none that `mcorec-torch lips` wrote (beside it or in `--lip-dir`)",
+                    "its 96x96 mouth ROI is derived from the face frames (SPEC §13, the `lips` extra)")
 MISSING_FILE = _problem("missing_file", "a file `metadata.json` lists does not exist (`central_video.mp4`: "
                                         "see `no_central_video`)",
                         "a missing crop: the index stops naming it (`on_error=\"raise\"`) or leaves its track out, "
@@ -128,10 +128,17 @@ CUE_OVERLAP = _note("cue_overlap", "cues of one speaker that overlap in time",
                     "each becomes its own segment (never merged); the shared frames are in both")
 
 # -- mouth ROIs (SPEC §13) ----------------------------------------------------------------
+LANDMARKS_NO_FACE = _problem("landmarks_no_face", "a face track whose mouth ROI `--crops lip` derives (no mouth "
+                                                  "crop video, or `--lip-source derived`) and whose cached "
+                                                  "landmarks found no face on any frame",
+                              "its mouth ROI cannot be derived: every segment that reads it fails to load (an error; "
+                              "skipped and counted under `on_error=\"skip\"`), so its video is lost")
 LANDMARKS_FAILED = _note("landmarks_failed", "a face track on most of whose frames the cached landmarks found no "
-                                             "face (run `mcorec-torch lips --landmarks-only` to cache them)",
-                         "its derived mouth ROIs are interpolated over those frames; with no face on any frame "
-                         "they cannot be derived (its segments fail to load, counted under `on_error=\"skip\"`)")
+                                             "face (on all of them where its ROI is not derived; where it is, "
+                                             "`landmarks_no_face`); run `mcorec-torch lips --landmarks-only` to cache "
+                                             "them",
+                         "its derived mouth ROIs are interpolated over those frames from the frames with a face, so "
+                         "its segments load")
 
 #: Every kind, in the order the guide lists them.
 KINDS: Tuple[Kind, ...] = (
@@ -139,7 +146,8 @@ KINDS: Tuple[Kind, ...] = (
     MEDIA_UNREADABLE, NO_FRAMES, FRAME_RATE, FRAME_COUNT, DECODE_FAILED, AUDIO_MISSING, CENTRAL_WITHOUT_AUDIO,
     AUDIO_CONVERTED, CROP_WITHOUT_AUDIO, TRACK_JSON, BBOX_JSON, ASD_JSON, CROP_SIZE, TRACKS_OVERLAP,
     TRACK_BEYOND_VIDEO, UEM_OUTSIDE_VIDEO, CLUSTERS, CLUSTER_UNKNOWN_SPEAKER, CLUSTER_MISSING_SPEAKER,
-    VTT_UNKNOWN_SPEAKER, LABELS_WITHOUT_CENTRAL, VTT, BAD_CUE, CUE_BEYOND_VIDEO, CUE_OVERLAP, LANDMARKS_FAILED,
+    VTT_UNKNOWN_SPEAKER, LABELS_WITHOUT_CENTRAL, VTT, BAD_CUE, CUE_BEYOND_VIDEO, CUE_OVERLAP, LANDMARKS_NO_FACE,
+    LANDMARKS_FAILED,
 )
 #: Kinds by name.
 BY_NAME: Dict[str, Kind] = {kind.name: kind for kind in KINDS}

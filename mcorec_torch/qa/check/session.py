@@ -18,6 +18,7 @@ from ...corpus.metadata import SessionMetadata, ViewInfo, load_metadata, read_bb
 from ...corpus.vtt import Cue, read_vtt
 from ...errors import MCoRecDataError
 from ...index.options import DatasetOptions
+from ...index.sources import crop_media
 from ...lips.store import LandmarkStore
 from ...timeline import frame_to_ms
 from . import findings as F
@@ -114,11 +115,12 @@ class SessionChecker:
             out.files += 1
             timing = out.attempt(F.TRACK_JSON, timing_path, lambda: read_track_json(timing_path))
             expected = timing.frame_end - timing.frame_start if timing else None
-            if view_name == options.view and crop.media(options.crops) is None:
+            derived = view_name == options.view and crop_media(meta, crop, options)[1] == "derived"
+            if derived and crop.lip is None:
                 out.add(F.LIP_MISSING, meta.path(METADATA_FILE), f"key '{speaker}.{view_name}.crops[{k}]': no "
                                                                  f"mouth crop video; its mouth ROI is derived from "
                                                                  f"{crop.video} (SPEC §13)")
-            self.cached_landmarks(meta.path(crop.video))
+            self.cached_landmarks(meta.path(crop.video), derived)
             for kind, media in (("face", crop.video), ("lip", crop.lip)):
                 if not media:
                     continue
@@ -134,18 +136,26 @@ class SessionChecker:
         for kind, items in tracks.items():
             self.tracks_of_speaker(speaker, view_name, kind, items, session_frames)
 
-    def cached_landmarks(self, face: Path) -> None:
-        """A note when the cached landmarks of the face track ``face`` found no face on most of
-        its frames (nothing is computed here: tracks without cached landmarks are not judged)."""
+    def cached_landmarks(self, face: Path, derived: bool) -> None:
+        """What the cached landmarks of the face track ``face`` say (nothing is computed here:
+        tracks without cached landmarks are not judged): no face on any frame of a track whose
+        mouth ROI the options derive (``derived``) is a problem, its segments fail to load; no
+        face on most frames (or on all, where the ROI is not derived) is a note."""
         if self.landmarks is None or not face.is_file():
             return
         cached = self.landmarks.cached(face)
         if cached is None or cached.missing_share <= 0.5:
             return
-        what = ("its mouth ROI cannot be derived" if cached.missing == cached.frames
-                else "its derived mouth ROIs are interpolated over them")
-        self.out.add(F.LANDMARKS_FAILED, face, f"{cached.backend} landmarks found no face on {cached.missing} of its "
-                                               f"{cached.frames} frames ({100 * cached.missing_share:.0f}%): {what}")
+        counted = (f"{cached.backend} landmarks found no face on {cached.missing} of its {cached.frames} frames "
+                   f"({100 * cached.missing_share:.0f}%)")
+        if cached.missing < cached.frames:
+            self.out.add(F.LANDMARKS_FAILED, face, f"{counted}: its derived mouth ROIs are interpolated over them")
+        elif derived:
+            self.out.add(F.LANDMARKS_NO_FACE, face, f"{counted}: crops='lip' derives its mouth ROI, which cannot be "
+                                                    f"derived, so every segment reading it fails to load (read "
+                                                    f"crops='face', or a mouth crop video for it)")
+        else:
+            self.out.add(F.LANDMARKS_FAILED, face, f"{counted}: its mouth ROI cannot be derived")
 
     def crop_without_audio(self, kind: str, central_audio: bool) -> Tuple[F.Kind, str]:
         """What a central crop of ``kind`` (face, lip) without an audio stream means: a problem
