@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 from .._io import atomic_path, atomic_write_text, read_json, remove_temporary, temporary_target
-from ..checks import check_int
+from ..checks import OptionError, check_int
 from ..corpus.layout import CENTRAL_VIDEO_FILE
 from ..errors import MCoRecDataError
 from ._options import add_dataset_options, dataset_options
@@ -29,7 +29,15 @@ from ._options import add_dataset_options, dataset_options
 DEFAULT_OUT = Path("data-bin") / "demo"
 #: The demo's own defaults for the segment options: the 96x96 gray lip crops most AVSR models
 #: train on, and no segment shorter than 0.1 s (so none of 1 or 2 frames; counted as too_short).
+#: With ``--view ego`` and no ``--crops`` the crops are :data:`EGO_CROPS` (:func:`demo_crops`).
 DEMO_DEFAULTS = {"crops": "lip", "color": "gray", "min_duration": 0.1}
+#: The demo's crops for the ego view: there are no released mouth crops of ego tracks, and the
+#: mouth ROI cannot be derived from synthetic crops (their pixels are frame-index codes, not
+#: faces: no landmark model finds a face on them, SPEC §13).
+EGO_CROPS = "face"
+#: Why the demo reads face crops in the ego view (said when it does, and in ``--help``).
+EGO_CROPS_REASON = ("the ego view has no released mouth crops, and the synthetic crops are frame-index codes, not "
+                    "faces, so no mouth ROI can be derived from them")
 #: Seed of the synthetic split (the same split on every run and machine).
 SEED = 0
 #: Version of the manifest's format; a manifest of another version is not reused.
@@ -37,14 +45,33 @@ MANIFEST_VERSION = 1
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("demo", help="generate a small synthetic split, index it, load it, verify it")
+    parser = subparsers.add_parser("demo", help="generate a small synthetic split, index it, load it, verify it",
+                                   epilog=f"With --view ego the crops are {EGO_CROPS} unless --crops is given: "
+                                          f"{EGO_CROPS_REASON}.")
     parser.add_argument("--out", default=str(DEFAULT_OUT),
                         help=f"folder for the synthetic split and its cache, reused by the next run (default: {DEFAULT_OUT})")
     parser.add_argument("--sessions", type=int, default=2, help="sessions in the synthetic split (default: 2)")
     parser.add_argument("--workers", type=int, default=2, help="DataLoader worker processes (default: 2)")
     parser.add_argument("--batch-size", type=int, default=4, help="segments in a batch (default: 4)")
     add_dataset_options(parser, cache_dir=False, defaults=DEMO_DEFAULTS)
-    parser.set_defaults(func=run, interrupted_note=interrupted_note)
+    # None: --crops not given, so demo_crops can tell it from an explicit --crops lip
+    parser.set_defaults(func=run, interrupted_note=interrupted_note, crops=None)
+
+
+def demo_crops(args: argparse.Namespace) -> Tuple[str, str]:
+    """``(crops, line to print)``: ``--crops`` as given; without it :data:`EGO_CROPS` for the ego
+    view (said in the line) and ``DEMO_DEFAULTS["crops"]`` otherwise (no line).
+    :class:`~mcorec_torch.checks.OptionError` for ``--crops lip --view ego`` (see
+    :data:`EGO_CROPS_REASON`)."""
+    if args.crops is None:
+        if args.view == "ego":
+            return EGO_CROPS, f"reading {EGO_CROPS} crops (--view ego without --crops): {EGO_CROPS_REASON}"
+        return DEMO_DEFAULTS["crops"], ""
+    if args.crops == "lip" and args.view == "ego":
+        raise OptionError("crops", f"--crops lip with --view ego derives each mouth ROI from the face frames, but "
+                                   f"the demo's synthetic crops are frame-index codes, not faces (no face is found "
+                                   f"on them): use --crops {EGO_CROPS}, or leave --crops out")
+    return args.crops, ""
 
 
 def split_name(args: argparse.Namespace) -> str:
@@ -161,7 +188,8 @@ def _segment_flags(options) -> List[str]:
     flags: List[str] = []
     for field in dataclasses.fields(DatasetOptions):
         value = getattr(options, field.name)
-        if field.name in DEMO_DEFAULTS or value == getattr(defaults, field.name):
+        library_default = getattr(defaults, field.name)
+        if value in (library_default, DEMO_DEFAULTS.get(field.name, library_default)):
             continue
         flag = "--" + field.name.replace("_", "-")
         if isinstance(value, bool):
@@ -181,7 +209,8 @@ def next_commands(out: Path, split_dir: Path, options) -> List[Tuple[str, str]]:
     flags = f" {flags}" if flags else ""
     export = shown(out / "exports" / f"{split_dir.name}-mp4")
     return [(f"mcorec-torch check {split}{flags}", "every problem and note of the split, and its segments"),
-            (f"mcorec-torch index {split} --crops face{flags}", "the segment report of the face crops"),
+            (f"mcorec-torch index {split}{'' if ' --crops ' in flags + ' ' else ' --crops face'}{flags}",
+             "the segment report of the face crops"),
             (f"mcorec-torch export {split} {export} --format mp4{flags}", "one mp4 and transcript per segment")]
 
 
@@ -250,6 +279,7 @@ def _verify(dataset, specs: dict, args: argparse.Namespace, show_batches: bool, 
 def run(args: argparse.Namespace) -> int:
     from ..data.dataset import MCoRecDataset
 
+    args.crops, crops_line = demo_crops(args)
     options = dataset_options(args)
     sessions = check_int("sessions", args.sessions, minimum=1)
     split = split_name(args)
@@ -269,6 +299,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"real-world encodings in each session: an open-GOP track ({open_gop}), "
           f"a 48 kHz stereo track ({stereo})")
 
+    if crops_line:
+        print(crops_line)
     started = time.perf_counter()
     dataset = MCoRecDataset(split_dir, cache_dir=out / "cache", **dataclasses.asdict(options))
     print(f"indexed {len(dataset)} segments in {time.perf_counter() - started:.2f} s\n")

@@ -121,3 +121,42 @@ def test_the_default_folder_is_data_bin_demo_of_the_working_directory():
 
     args = build_parser().parse_args(["demo"])
     assert args.out == os.path.join("data-bin", "demo") and args.sessions == 2
+
+
+def test_the_demo_reads_face_crops_for_the_ego_view_unless_crops_are_given():
+    from mcorec_torch.checks import OptionError
+    from mcorec_torch.cli import build_parser
+
+    def crops(*flags):
+        return demo.demo_crops(build_parser().parse_args(["demo", *flags]))
+
+    assert crops() == ("lip", "") and crops("--crops", "face") == ("face", "")
+    assert crops("--view", "ego", "--crops", "face") == ("face", "")
+    chosen, line = crops("--view", "ego")
+    assert chosen == "face" and line.startswith("reading face crops (--view ego without --crops): ")
+    assert "frame-index codes, not faces" in line
+    with pytest.raises(OptionError, match="use --crops face, or leave --crops out"):
+        crops("--view", "ego", "--crops", "lip")
+
+
+def test_the_commands_after_an_ego_demo_read_its_face_crops(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    options = DatasetOptions(crops="face", color="gray", min_duration=0.1, view="ego")
+    commands = [command for command, _ in demo.next_commands(Path("data-bin/demo"), Path("data-bin/demo/train"),
+                                                             options)]
+    assert commands == ["mcorec-torch check data-bin/demo/train --crops face --view ego",
+                        "mcorec-torch index data-bin/demo/train --crops face --view ego",
+                        "mcorec-torch export data-bin/demo/train data-bin/demo/exports/train-mp4 --format mp4 "
+                        "--crops face --view ego"]
+
+
+@pytest.mark.slow  # the demo: writing, indexing and loading a train split
+def test_the_demo_of_the_ego_view_runs(tmp_path, capsys):
+    from mcorec_torch import cli
+
+    status = cli.main(["demo", "--view", "ego", "--out", str(tmp_path / "demo"), "--workers", "0"])
+    printed = capsys.readouterr()
+    assert status == 0, printed.out + printed.err
+    assert "reading face crops (--view ego without --crops)" in printed.out
+    assert "verified: " in printed.out and "E0..E0+T-1 (ego frames)" in printed.out
+    assert "batch 0: video (4, " in printed.out and ", 1, 224, 224) torch.uint8" in printed.out
