@@ -101,6 +101,13 @@ def test_a_closed_stdout_ends_quietly(dev_split, tmp_path, arguments, status):
     assert err == ""
 
 
+def _sigint_as_in_a_terminal():
+    """In the child before it starts: SIGINT back to its default action. A test run started in
+    the background of a non-interactive shell (``cmd &``, some CI runners) inherits SIGINT
+    ignored, and Python then never turns it into ``KeyboardInterrupt``."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt(argv, ready, cwd, env=None, timeout=300):
     """Run ``mcorec-torch argv`` in ``cwd`` as Ctrl-C finds it in a terminal (its own process
     group, which SIGINT reaches whole, DataLoader and pool workers included), wait until
@@ -108,7 +115,7 @@ def interrupt(argv, ready, cwd, env=None, timeout=300):
     env = dict(env or os.environ, PYTHONUNBUFFERED="1")
     with open(cwd / "stdout.txt", "w") as out, open(cwd / "stderr.txt", "w") as err:
         child = subprocess.Popen([*program(), *argv], cwd=cwd, stdout=out, stderr=err, env=env,
-                                 start_new_session=True)
+                                 start_new_session=True, preexec_fn=_sigint_as_in_a_terminal)
         deadline = time.monotonic() + timeout
         while not ready():
             assert child.poll() is None, (cwd / "stdout.txt").read_text() + (cwd / "stderr.txt").read_text()
