@@ -8,6 +8,7 @@ their validation, the config schema and every subcommand's flags are derived fro
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, Literal, Optional, Tuple, get_args
 
@@ -112,6 +113,8 @@ class DatasetOptions:
     def __post_init__(self) -> None:
         if isinstance(self.exclude, list):  # a list from Python or YAML, kept as a tuple (hashable)
             object.__setattr__(self, "exclude", tuple(self.exclude))
+        if isinstance(self.lip_dir, os.PathLike):  # a pathlib.Path from Python, kept as text (the cache key)
+            object.__setattr__(self, "lip_dir", os.fspath(self.lip_dir))
         for spec, info in option_fields():
             check_option(spec.name, getattr(self, spec.name), spec.default, info)
         if self.segments != "labels" and self.view != "central":

@@ -60,3 +60,14 @@ def test_numbers_that_are_not_numbers_name_file_and_key(copy, tmp_path, raw):
         MCoRecDataset(copy, cache_dir=tmp_path / "c")
     assert info.value.path == str(path) and info.value.key == "spk_1.central.uem.start", (start, str(info.value))
     assert "finite number" in str(info.value) or "plausible" in str(info.value)
+
+
+def test_lip_dir_takes_a_path_and_keeps_it_as_text(tmp_path):
+    """A pathlib.Path (what Python users pass for a folder) is taken and kept as text, the form
+    the index's cache key and export.json hold; a number is still refused naming lip_dir."""
+    from mcorec_torch.index.options import DatasetOptions
+
+    options = DatasetOptions(lip_dir=tmp_path / "lips")
+    assert options.lip_dir == str(tmp_path / "lips") and isinstance(options.lip_dir, str)
+    with pytest.raises(ValueError, match="lip_dir"):
+        DatasetOptions(lip_dir=3)
