@@ -3,12 +3,13 @@
 :meth:`MCoRecDataset.__getitems__ <mcorec_torch.MCoRecDataset.__getitems__>` plans the batch
 from the index (each segment's :class:`~mcorec_torch.data.reader.VideoPlan` and its ``640 * T``
 audio samples), allocates ``video [B, Tmax, C, H, W]``, ``video_mask [B, Tmax]`` and ``audio
-[B, 640 * Tmax]`` once (uninitialised; in a DataLoader worker in a reused shared-memory block,
-:mod:`.batch_memory`, or fresh shared memory when every block is busy), decodes each
-segment's frames and audio into its row through the same :class:`~mcorec_torch.data.reader.SegmentReader`
-calls as ``dataset[i]``, and zeroes only the padding. :class:`~mcorec_torch.data.collate.Collator`
-then takes these tensors as the batch: no per-sample arrays, no second copy, no zero fill of
-what is written anyway.
+[B, 640 * Tmax]`` once, and decodes each segment's frames and audio into its row through the
+same :class:`~mcorec_torch.data.reader.SegmentReader` calls as ``dataset[i]``. In a DataLoader
+worker the batch goes into a reused shared-memory block (:mod:`.batch_memory`; fresh shared
+memory when every block is busy) and the padding is zeroed; in the main process it is zero
+memory from the kernel, whose padding pages are never touched.
+:class:`~mcorec_torch.data.collate.Collator` then takes these tensors as the batch: no
+per-sample arrays, no second copy, no zero fill of what is written anyway.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, List, Optional, Sequence, Tuple
 
 import torch
+from torch.utils.data import get_worker_info
 
 from ..timeline import SAMPLES_PER_FRAME
 from .batch_memory import allocate_in_ring
@@ -81,19 +83,24 @@ def _one_by_one(dataset: Dataset, planned: Sequence[Optional[_Planned]]) -> List
     return out
 
 
-def _batch_tensors(size: int, t_max: int, frame_shape: Tuple[int, ...]) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``video [size, t_max, C, H, W]`` and ``audio [size, 640 * t_max]`` uninitialised,
-    ``video_mask [size, t_max]`` zero: in a block of the worker's ring when one is free
-    (:mod:`.batch_memory`), else in fresh memory (shared memory in a worker)."""
+def _batch_tensors(dataset: Dataset, size: int, t_max: int, frame_shape: Tuple[int, ...]
+                   ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool]:
+    """``(video [size, t_max, C, H, W], video_mask [size, t_max], audio [size, 640 * t_max],
+    zeroed)``, the mask zero. In a block of the ring (:mod:`.batch_memory`: a worker's shared
+    memory, or the dataset's own blocks in the main process) when one is free, video and audio
+    uninitialised (``zeroed`` False: the caller zeroes the padding). Else fresh memory: shared
+    memory in a worker, uninitialised; zero in the main process (``zeroed``: a large batch comes
+    zero from the kernel, and pages only padding would touch are never touched)."""
     specs = [((size, t_max) + frame_shape, torch.uint8), ((size, t_max), torch.bool),
              ((size, t_max * SAMPLES_PER_FRAME), torch.float32)]
-    in_ring = allocate_in_ring(specs)
+    in_ring = allocate_in_ring(specs, owner=dataset)
     if in_ring is not None:
         video, mask, audio = in_ring
         mask.zero_()
-        return video, mask, audio
-    return (new_batch_tensor(specs[0][0], torch.uint8, fill=False), new_batch_tensor(specs[1][0], torch.bool),
-            new_batch_tensor(specs[2][0], torch.float32, fill=False))
+        return video, mask, audio, False
+    zeroed = get_worker_info() is None
+    return (new_batch_tensor(specs[0][0], torch.uint8, fill=zeroed), new_batch_tensor(specs[1][0], torch.bool),
+            new_batch_tensor(specs[2][0], torch.float32, fill=zeroed), zeroed)
 
 
 def fetch_batch(dataset: Dataset, items: Sequence[int]) -> List[Optional[Sample]]:
@@ -113,7 +120,7 @@ def fetch_batch(dataset: Dataset, items: Sequence[int]) -> List[Optional[Sample]
     if len(frame_shapes) > 1:
         return _one_by_one(dataset, planned)  # collate says which sample differs
     t_max = round_up(max(entry.plan.frames for entry in kept), dataset.batch_pad_to_multiple_of)
-    video, mask, audio = _batch_tensors(len(kept), t_max, tuple(kept[0].plan.shape[1:]))
+    video, mask, audio, zeroed = _batch_tensors(dataset, len(kept), t_max, tuple(kept[0].plan.shape[1:]))
     samples: List[Optional[Sample]] = []
     failed = False
     rows = iter(range(len(kept)))
@@ -127,8 +134,9 @@ def fetch_batch(dataset: Dataset, items: Sequence[int]) -> List[Optional[Sample]
             failed = True
             samples.append(None)
             continue
-        video[b, t:] = 0
-        audio[b, n:] = 0
+        if not zeroed:
+            video[b, t:] = 0
+            audio[b, n:] = 0
         mask[b, :t] = torch.from_numpy(entry.plan.mask)
         samples.append({"video": video[b, :t], "video_mask": mask[b, :t], "audio": audio[b, :n], **entry.sample})
     if failed:  # a row holds a partly decoded segment: collate pads the others into a batch of their own

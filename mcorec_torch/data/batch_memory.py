@@ -21,7 +21,9 @@ When is a block written again? Only when both hold:
    one that was mapped when the main process forked (a child shares the mapping).
 
 A busy ring is not waited for: the batch then goes into fresh memory (torch's shared memory,
-as without the ring). Tensors the main process gets are ordinary CPU tensors over the mapping.
+as without the ring). Batches built in the main process (``num_workers=0``) reuse private
+blocks the same way (:data:`LOCAL_RING_BLOCKS` per dataset, freed with it): a block is
+written again when no tensor over it is left. Tensors the main process gets are ordinary CPU tensors over the mapping.
 ``share_memory_()`` or sending one to another process moves it into torch's own shared memory
 (a copy), which also releases the block. Under DDP every rank's workers have their own rings.
 """
@@ -34,7 +36,7 @@ import sys
 import threading
 import weakref
 from multiprocessing.reduction import DupFd
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -42,12 +44,15 @@ from torch.utils.data import get_worker_info
 
 from ..checks import check_int
 
-__all__ = ["RING_BLOCKS", "RING_ENV", "MEMFD_PREFIX", "BlockTensor", "allocate_in_ring", "ring_capacity",
+__all__ = ["RING_BLOCKS", "LOCAL_RING_BLOCKS", "RING_ENV", "MEMFD_PREFIX", "BlockTensor", "allocate_in_ring", "ring_capacity",
            "ring_stats"]
 
 #: Blocks a worker keeps by default: the batches in flight between one worker and the consumer
 #: (the DataLoader's ``prefetch_factor`` of 2, one being consumed, one being written).
 RING_BLOCKS = 4
+#: Blocks of a ring in the main process (``num_workers=0``): the batch the loop holds and the
+#: next one.
+LOCAL_RING_BLOCKS = 2
 #: Environment variable: blocks per worker instead of :data:`RING_BLOCKS` (``0``: no ring, every
 #: batch in fresh shared memory). Read when a worker makes its ring, so spawned workers see it.
 RING_ENV = "MCOREC_TORCH_BATCH_RING"
@@ -97,7 +102,6 @@ class _Block:
         self.array = np.frombuffer(self.map, dtype=np.uint8)
         self.sent = 0
         self.released = 0
-        self.use: Optional[_BlockUse] = None
 
     def free(self) -> bool:
         """Whether nothing in this process uses the block and the main process released every
@@ -112,6 +116,23 @@ class _Block:
         except BufferError:  # still exported by a live tensor: left to the garbage collector
             pass
         os.close(self.fd)
+
+
+class _LocalBlock:
+    """A block of private memory for batches built in this process (``num_workers=0``): its
+    tensors never leave the process, so its numpy array's reference count alone says whether
+    anything still uses it (every tensor storage over it holds a reference)."""
+
+    def __init__(self, number: int, size: int) -> None:
+        self.number, self.size = number, size
+        self.array = np.empty(size, dtype=np.uint8)
+
+    def free(self) -> bool:
+        # 2: self.array and getrefcount's argument; every tensor over the block adds one
+        return sys.getrefcount(self.array) <= 2
+
+    def close(self) -> None:
+        self.array = None  # type: ignore[assignment]
 
 
 class _BlockUse:
@@ -132,19 +153,60 @@ class _BlockUse:
                                   DupFd(self.ring.release_write)))
 
 
-class _Ring:
-    """The blocks of this worker process and the pipe the main process releases them through."""
+class _LocalRing:
+    """Blocks reused for batches built in this process; :meth:`acquire` gives a free one."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
+        self.blocks: Dict[int, Any] = {}
+        self._next = 0
+        self.reused = 0
+        self.fresh = 0
+
+    def _collect_releases(self) -> None:
+        """Nothing to collect: a local block is free when no tensor uses it."""
+
+    def _new_block(self, number: int, size: int) -> Any:
+        return _LocalBlock(number, size)
+
+    def acquire(self, size: int) -> Optional[Any]:
+        """A free block of at least ``size`` bytes (a new one while the ring has room, or one
+        grown in place of a free smaller one); ``None`` when every block is busy."""
+        self._collect_releases()
+        free = [b for b in self.blocks.values() if b.free()]
+        fitting = [b for b in free if b.size >= size]
+        if fitting:
+            self.reused += 1
+            return min(fitting, key=lambda b: b.size)
+        if len(self.blocks) >= self.capacity:
+            if not free:
+                return None
+            smallest = min(free, key=lambda b: b.size)
+            del self.blocks[smallest.number]
+            smallest.close()
+        try:
+            block = self._new_block(self._next, size)
+        except OSError:  # no memory for a block (or no memfd here): fresh memory, as without a ring
+            return None
+        self._next += 1
+        self.blocks[block.number] = block
+        self.fresh += 1
+        return block
+
+
+class _Ring(_LocalRing):
+    """The shared-memory blocks of this worker process and the pipe the main process releases
+    them through."""
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__(capacity)
         self.key = f"{os.getpid()}-{id(self)}"
         self.release_read, self.release_write = os.pipe()
         os.set_blocking(self.release_read, False)
         os.set_blocking(self.release_write, False)
-        self.blocks: Dict[int, _Block] = {}
-        self._next = 0
-        self.reused = 0
-        self.fresh = 0
+
+    def _new_block(self, number: int, size: int) -> Any:
+        return _Block(number, size)
 
     def _collect_releases(self) -> None:
         while True:
@@ -165,39 +227,28 @@ class _Ring:
                 else:
                     block.released += 1
 
-    def acquire(self, size: int) -> Optional[_Block]:
-        """A free block of at least ``size`` bytes (a new one while the ring has room, or one
-        grown in place of a free smaller one); ``None`` when every block is busy."""
-        self._collect_releases()
-        free = [b for b in self.blocks.values() if b.free()]
-        fitting = [b for b in free if b.size >= size]
-        if fitting:
-            self.reused += 1
-            return min(fitting, key=lambda b: b.size)
-        if len(self.blocks) >= self.capacity:
-            if not free:
-                return None
-            smallest = min(free, key=lambda b: b.size)
-            del self.blocks[smallest.number]
-            smallest.close()
-        try:
-            block = _Block(self._next, size)
-        except OSError:  # no memory for a block (or no memfd here): fresh memory, as without a ring
-            return None
-        self._next += 1
-        self.blocks[block.number] = block
-        self.fresh += 1
-        return block
-
 
 _ring: Optional[_Ring] = None
 _ring_pid: Optional[int] = None
 
 
-def _this_ring() -> Optional[_Ring]:
-    """This worker process's ring (``None`` outside DataLoader workers and without ``memfd``)."""
+#: Rings of the batches built in this process (``num_workers=0``), one per owner (a dataset):
+#: freed with it, and never pickled into a worker.
+_local_rings: "weakref.WeakKeyDictionary[Any, _LocalRing]" = weakref.WeakKeyDictionary()
+
+
+def _this_ring(owner: Any = None) -> Optional[_LocalRing]:
+    """In a DataLoader worker its shared-memory ring (``None`` without ``memfd``); elsewhere
+    ``owner``'s ring of private blocks (``None`` without an owner); ``None`` with a ring size of 0."""
     global _ring, _ring_pid
-    if get_worker_info() is None or not hasattr(os, "memfd_create"):
+    if get_worker_info() is None:
+        if owner is None:
+            return None
+        ring = _local_rings.get(owner)
+        if ring is None:
+            ring = _local_rings[owner] = _LocalRing(min(ring_capacity(), LOCAL_RING_BLOCKS))
+        return ring if ring.capacity > 0 else None
+    if not hasattr(os, "memfd_create"):
         return None
     if _ring_pid != os.getpid():  # a forked child does not reuse its parent's blocks
         _ring, _ring_pid = _Ring(ring_capacity()), os.getpid()
@@ -220,11 +271,13 @@ def _aligned(nbytes: int) -> int:
     return -(-nbytes // _ALIGN) * _ALIGN
 
 
-def allocate_in_ring(specs: Sequence[Tuple[Tuple[int, ...], torch.dtype]]) -> Optional[List[torch.Tensor]]:
-    """Uninitialised tensors of the given ``(shape, dtype)``, side by side in one free block of
-    this worker's ring (:class:`BlockTensor`); ``None`` outside a DataLoader worker, without
-    ``memfd`` or when every block is busy (allocate fresh memory then)."""
-    ring = _this_ring()
+def allocate_in_ring(specs: Sequence[Tuple[Tuple[int, ...], torch.dtype]], owner: Any = None
+                     ) -> Optional[List[torch.Tensor]]:
+    """Uninitialised tensors of the given ``(shape, dtype)``, side by side in one free block:
+    in a DataLoader worker of its shared-memory ring (:class:`BlockTensor`), elsewhere of
+    ``owner``'s ring of private blocks (plain tensors). ``None`` when every block is busy, the
+    ring size is 0, or there is no ring here (allocate fresh memory then)."""
+    ring = _this_ring(owner)
     if ring is None:
         return None
     sizes = [_aligned(int(np.prod(shape)) * torch.empty(0, dtype=dtype).element_size()) for shape, dtype in specs]
@@ -232,24 +285,28 @@ def allocate_in_ring(specs: Sequence[Tuple[Tuple[int, ...], torch.dtype]]) -> Op
     if block is None:
         ring.fresh += 1
         return None
-    use = _BlockUse(ring, block)
-    block.use = use
+    use = _BlockUse(ring, block) if isinstance(ring, _Ring) else None
     out, offset = [], 0
     for (shape, dtype), size in zip(specs, sizes):
         count = int(np.prod(shape))
         itemsize = torch.empty(0, dtype=dtype).element_size()
-        raw = block.array[offset: offset + count * itemsize]
-        tensor = torch.from_numpy(raw).view(dtype).view(shape).as_subclass(BlockTensor)
-        tensor._mcorec_use = use
+        tensor = torch.from_numpy(block.array[offset: offset + count * itemsize]).view(dtype).view(shape)
+        if use is not None:
+            tensor = tensor.as_subclass(BlockTensor)
+            tensor._mcorec_use = use
         out.append(tensor)
         offset += size
     return out
 
 
-def ring_stats() -> Dict[str, int]:
-    """This process's ring: ``blocks``, ``reused`` (batches written into a block used before)
-    and ``fresh`` (new blocks, or fresh memory with every block busy)."""
-    ring = _ring if _ring_pid == os.getpid() else None
+def ring_stats(owner: Any = None) -> Dict[str, int]:
+    """This worker's ring (``owner``'s ring outside a worker): ``blocks``, ``reused`` (batches
+    written into a block used before) and ``fresh`` (new blocks, or fresh memory with every
+    block busy)."""
+    if owner is not None and get_worker_info() is None:
+        ring: Optional[_LocalRing] = _local_rings.get(owner)
+    else:
+        ring = _ring if _ring_pid == os.getpid() else None
     if ring is None:
         return {"blocks": 0, "reused": 0, "fresh": 0}
     return {"blocks": len(ring.blocks), "reused": ring.reused, "fresh": ring.fresh}

@@ -5,6 +5,7 @@ import importlib
 import io
 import pickle
 import threading
+import weakref
 from multiprocessing.reduction import ForkingPickler
 
 import pytest
@@ -190,3 +191,29 @@ def test_a_batch_a_forked_child_inherited_is_never_written_again(ring):
     assert result.get(timeout=30) is True
     child.join(30)
     assert memory.ring_stats()["reused"] == 0
+
+
+def test_in_the_main_process_a_dataset_reuses_its_blocks_once_its_batches_are_gone(monkeypatch):
+    monkeypatch.setattr(memory, "get_worker_info", lambda: None)
+
+    class Owner:
+        pass
+    owner = Owner()
+    first = memory.allocate_in_ring(SPECS, owner=owner)
+    assert type(first[0]) is torch.Tensor  # plain tensors: they never leave the process
+    fill(first, 1)
+    kept = first[2][1]  # a view keeps the block
+    second = memory.allocate_in_ring(SPECS, owner=owner)
+    del first
+    assert memory.allocate_in_ring(SPECS, owner=owner) is None  # both busy: fresh memory
+    fill(second, 2)
+    del second
+    third = memory.allocate_in_ring(SPECS, owner=owner)
+    fill(third, 3)
+    assert bool((kept == 1).all())
+    assert memory.ring_stats(owner) == {"blocks": memory.LOCAL_RING_BLOCKS, "reused": 1, "fresh": 3}
+    assert memory.allocate_in_ring(SPECS) is None  # no owner, no ring
+    ring = weakref.ref(memory._local_rings[owner])
+    del third, kept, owner
+    gc.collect()
+    assert ring() is None  # freed with its owner
