@@ -65,7 +65,9 @@ def test_resume_state_carries_locality():
 
 def test_runs_read_with_fewer_seeks(dev_split, tmp_path):
     root, _ = dev_split
-    ds = MCoRecDataset([root], cache_dir=tmp_path / "cache")
+    # 2-second windows over every track: many segments a track (the synthetic speakers' turns
+    # leave only a few cues each, too few for runs of 8 to show)
+    ds = MCoRecDataset([root], segments="windows", chunk_size=2.0, cache_dir=tmp_path / "cache")
     seeks = {}
     for k in (1, 8):
         ds.reader.pool.close()
