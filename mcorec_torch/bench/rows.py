@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Dict, Iterator, List, Sequence
+from typing import Any, Dict, List, Sequence
 
 import av
 import numpy as np
@@ -135,19 +135,6 @@ def loader_pass(dataset: MCoRecDataset, order: Sequence[int], workers: int) -> M
     return measurement
 
 
-class _Batches:
-    """A batch sampler whose batches can be swapped between passes (the warm-up, then the timed one)."""
-
-    def __init__(self, batches: List[List[int]]) -> None:
-        self.batches = batches
-
-    def __iter__(self) -> Iterator[List[int]]:
-        return iter([list(b) for b in self.batches])
-
-    def __len__(self) -> int:
-        return len(self.batches)
-
-
 def _cpu_s_of(pid: int) -> float:
     """User + system CPU seconds of process ``pid`` so far (``/proc/<pid>/stat``; 0 where unreadable)."""
     try:
@@ -160,22 +147,20 @@ def _cpu_s_of(pid: int) -> float:
 
 def steady_loader_pass(dataset: MCoRecDataset, order: Sequence[int], workers: int) -> Measurement:
     """``DataLoader(dataset, batch_sampler=<batches of 8 of order>, collate_fn=collate)`` in steady
-    state: with workers, they are started (persistent) and load one untimed batch each before the
-    timed pass, so worker start-up is not measured. CPU: this process plus the workers' own
+    state: one untimed pass over the same batches comes first (workers started, persistent;
+    their files opened and their batch blocks allocated, as after the first minutes of
+    training), so start-up is not measured. CPU: this process plus the workers' own
     (``/proc/<pid>/stat``, read before and after the pass). ``extra``: ``main_rss_mib``,
     ``worker_rss_mib`` (the largest worker's RSS after the pass; 0 without workers) and
     ``worker_shmem_mib`` (the shared memory in it: the worker's batch blocks)."""
     batches = [[int(i) for i in order[k: k + BATCH_SIZE]] for k in range(0, len(order), BATCH_SIZE)]
-    sampler = _Batches(batches[: max(workers, 1)])
-    loader = DataLoader(dataset, batch_sampler=sampler, collate_fn=collate, num_workers=workers,
+    loader = DataLoader(dataset, batch_sampler=batches, collate_fn=collate, num_workers=workers,
                         persistent_workers=workers > 0, worker_init_fn=worker_init if workers else None)
     frames = segments = 0
     try:
-        if workers:
-            for _ in loader:  # start the workers; each loads a batch
-                pass
+        for _ in loader:  # the untimed pass
+            pass
         pids = [w.pid for w in getattr(loader._iterator, "_workers", [])] if workers else []
-        sampler.batches = batches
         before = sum(_cpu_s_of(pid) for pid in pids)
         with stopwatch() as watch:
             for batch in loader:
