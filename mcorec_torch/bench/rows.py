@@ -17,6 +17,7 @@ The GPU rows are in :mod:`.gpu_rows`.
 """
 from __future__ import annotations
 
+import collections
 import os
 import time
 from typing import Any, Dict, List, Sequence
@@ -158,8 +159,7 @@ def steady_loader_pass(dataset: MCoRecDataset, order: Sequence[int], workers: in
                         persistent_workers=workers > 0, worker_init_fn=worker_init if workers else None)
     frames = segments = 0
     try:
-        for _ in loader:  # the untimed pass
-            pass
+        collections.deque(loader, maxlen=0)  # the untimed pass, keeping no batch
         pids = [w.pid for w in getattr(loader._iterator, "_workers", [])] if workers else []
         before = sum(_cpu_s_of(pid) for pid in pids)
         with stopwatch() as watch:
