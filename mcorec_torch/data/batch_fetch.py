@@ -48,7 +48,7 @@ def _plan(dataset: Dataset, item: int) -> Optional[_Planned]:
     (counted), ``IndexError`` outside the dataset."""
     row = dataset._checked_row(item)
     try:
-        return _Planned(item, row, dataset.reader.video_plan(row), dataset.describe(item))
+        return _Planned(item, row, dataset.reader.video_plan(row), dataset.segment_info(item))
     except Exception as exc:
         dataset.load_failed(item, exc)
         return None

@@ -247,7 +247,7 @@ class MCoRecDataset(Dataset):
             "video_mask": torch.from_numpy(mask),
             "audio": torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)),
         })
-        sample.update(self.describe(i))
+        sample.update(self.segment_info(i))
         return sample
 
     def _checked_row(self, i: int) -> int:
@@ -256,7 +256,7 @@ class MCoRecDataset(Dataset):
             raise IndexError(f"segment {i} out of range for {len(self)} segments")
         return int(self._rows[i])
 
-    def describe(self, i: int) -> Sample:
+    def segment_info(self, i: int) -> Sample:
         """The SPEC §4 keys of segment ``i`` besides its media (``video``, ``video_mask``,
         ``audio``): ``id``, ``session``, ..., ``index``, then ``text`` (and ``tokens``) or
         ``track``; nothing is decoded."""
