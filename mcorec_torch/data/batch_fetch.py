@@ -6,8 +6,10 @@ audio samples), allocates ``video [B, Tmax, C, H, W]``, ``video_mask [B, Tmax]``
 [B, 640 * Tmax]`` once, and decodes each segment's frames and audio into its row through the
 same :class:`~mcorec_torch.data.reader.SegmentReader` calls as ``dataset[i]``. In a DataLoader
 worker the batch goes into a reused shared-memory block (:mod:`.batch_memory`; fresh shared
-memory when every block is busy) and the padding is zeroed; in the main process it is zero
-memory from the kernel, whose padding pages are never touched.
+memory when every block is busy) and the padding is zeroed. In the main process a batch of at
+least :data:`~.batch_memory.LOCAL_RING_MIN_BYTES` goes into one of the dataset's reused private
+blocks (the padding zeroed); a smaller one, or one with every block busy, into zero memory from
+the kernel, whose padding pages are never touched.
 :class:`~mcorec_torch.data.collate.Collator` then takes these tensors as the batch: no
 per-sample arrays, no second copy, no zero fill of what is written anyway.
 """
