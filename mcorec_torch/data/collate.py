@@ -9,7 +9,7 @@ import torch
 from torch.utils.data import get_worker_info
 
 from ..timeline import SAMPLES_PER_FRAME
-from .sample import Batch, Sample
+from .sample import ACTIVITY_KEYS, ACTIVITY_SPEAKERS, Batch, Sample
 
 #: Pad value of ``tokens`` (the usual ``ignore_index``).
 TOKEN_PAD = -1
@@ -99,7 +99,10 @@ class Collator:
     [B, Tmax]``, ``audio [B, 640 * Tmax]``, ``audio_lengths [B]`` (samples), and — when the
     samples have tokens — ``tokens [B, Lmax]`` padded with -1 and ``token_lengths [B]``.
     ``text``, ``id``, ``session``, ``speaker``, ``conversation`` (and ``start``, ``end``,
-    ``frame_start``, ``frame_end``, ``index``) become lists. Samples that went through
+    ``frame_start``, ``frame_end``, ``index``, ``activity_speakers``) become lists. Who speaks when
+    (the ``activity`` option) is padded to ``activity [B, Tmax, Smax]`` (False past a sample's
+    ``T`` and ``S``), ``stno [B, Tmax, 4]`` (silence ``(1, 0, 0, 0)`` past its ``T``) and
+    ``activity_scores [B, Tmax, Smax]`` (0 past them). Samples that went through
     :class:`mcorec_torch.transforms.LogFbank` have ``audio_features [T, D]``; they are padded
     with zeros to ``audio_features [B, Tmax, D]`` (lengths are ``video_lengths``). ``None`` samples (skipped by
     ``on_error="skip"``) are dropped and counted in ``batch["num_skipped"]``.
@@ -156,7 +159,8 @@ class Collator:
             for b, sample in enumerate(kept):
                 features[b, : sample["audio_features"].shape[0]] = sample["audio_features"]
             batch["audio_features"] = features
-        for key in LIST_KEYS + ("start", "end", "frame_start", "frame_end", "index", "track"):
+        batch.update(_pad_activity(kept, lengths, t_max))
+        for key in LIST_KEYS + ("start", "end", "frame_start", "frame_end", "index", "track", ACTIVITY_SPEAKERS):
             if key in kept[0]:
                 batch[key] = [s[key] for s in kept]
         return batch
@@ -186,6 +190,36 @@ class Collator:
             audio[b, n:] = 0
             audio_lengths.append(n)
         return video, mask, audio, audio_lengths
+
+
+def _pad_activity(kept: Sequence[Sample], lengths: Sequence[int], t_max: int) -> Dict[str, torch.Tensor]:
+    """The samples' who-speaks-when tensors (:data:`~.sample.ACTIVITY_KEYS`, ``[T, S]`` or ``[T, 4]``)
+    padded to ``[B, Tmax, Smax]`` / ``[B, Tmax, 4]``: ``activity`` False and ``activity_scores`` 0
+    past a sample's ``T`` frames and ``S`` speakers, ``stno`` silence ``(1, 0, 0, 0)`` past its
+    ``T``. ``ValueError`` when the samples do not all hold the same keys or a tensor's ``T`` is not
+    its sample's frame count."""
+    present = [key for key in ACTIVITY_KEYS if key in kept[0]]
+    out: Dict[str, torch.Tensor] = {}
+    for sample, t in zip(kept, lengths):
+        if [key for key in ACTIVITY_KEYS if key in sample] != present:
+            raise ValueError(f"sample {sample.get('id')} holds {[k for k in ACTIVITY_KEYS if k in sample]} of the "
+                             f"activity keys, the batch's first {present}: a batch mixes datasets with different "
+                             "activity options")
+        for key in present:
+            if int(sample[key].shape[0]) != t:
+                raise ValueError(f"sample {sample.get('id')}: {key} has {int(sample[key].shape[0])} frames, its video "
+                                 f"{t} (a transform that changes T must change {key} too)")
+    for key in present:
+        widths = {int(s[key].shape[1]) for s in kept}
+        width = max(widths)
+        padded = new_batch_tensor((len(kept), t_max, width), kept[0][key].dtype)
+        for b, sample in enumerate(kept):
+            value = sample[key]
+            padded[b, : value.shape[0], : value.shape[1]] = value
+            if key == "stno":
+                padded[b, value.shape[0]:, 0] = 1  # silence
+        out[key] = padded
+    return out
 
 
 #: The default collate function: ``DataLoader(ds, collate_fn=mcorec_torch.collate)``.

@@ -15,8 +15,8 @@ from ..corpus.layout import DEFAULT_LABEL_DIR, Crop, View
 from ..errors import MCoRecDataError, PathLike
 from ..index.asd_chunks import DEFAULT_CHUNK_SIZE
 from ..index.build import build_index, default_cache_dir
-from ..index.options import (AudioSource, DatasetOptions, LipSource, MissingVideo, OnError, SegmentSource,
-                             option_fields, options_table)
+from ..index.options import (ActivitySource, AudioSource, DatasetOptions, LipSource, MissingVideo, NonTarget,
+                             OnError, SegmentSource, option_fields, options_table)
 from ..index.report import SKIPPED, IndexReport, no_segments_error
 from ..index.segment_index import SegmentIndex
 from ..lips.backend import LandmarkBackend
@@ -24,6 +24,7 @@ from ..lips.store import LandmarkStore, landmark_folder
 from ..media.color import Color
 from ..media.frame_cache import FrameCache
 from ..text.normalize import NormalizerSpec, get_normalizer
+from .activity import ActivityTable, check_activity_options
 from .chunk_samples import chunk_track, warn_dropped_chunks
 from .reader import SegmentReader
 from .sample import Sample
@@ -45,7 +46,9 @@ class MCoRecDataset(Dataset):
     ``dataset[i]`` is a dict (SPEC §4): ``video`` uint8 ``[T, C, H, W]``, ``video_mask`` bool
     ``[T]``, ``audio`` float32 ``[640 * T]`` (16 kHz), ``text``, optional ``tokens`` int64
     ``[L]``, ``id``, ``session``, ``speaker``, ``conversation``, ``start``/``end`` (seconds,
-    central timeline) and ``frame_start``/``frame_end`` (central frames F0, F1).
+    central timeline) and ``frame_start``/``frame_end`` (central frames F0, F1); with the
+    ``activity`` option also ``activity``, ``activity_speakers``, ``stno`` (and ``activity_scores``):
+    who speaks when (:mod:`mcorec_torch.data.activity`).
     With ``on_error="skip"`` a segment that fails to load gives ``None`` (dropped by
     :func:`mcorec_torch.collate`) and is counted in :meth:`report` and logged, and a file the
     index cannot read leaves out what it serves (listed in :meth:`report`) instead of raising.
@@ -91,6 +94,8 @@ class MCoRecDataset(Dataset):
         asd_exact_baseline: bool = True,
         lip_source: LipSource = "released",
         lip_dir: Optional[str] = None,
+        activity: Optional[ActivitySource] = None,
+        non_target: NonTarget = "all",
         normalizer: NormalizerSpec = "default",
         tokenizer: Any = None,
         transform: Optional[Callable[[Dict[str, Any]], Any]] = None,
@@ -122,6 +127,9 @@ class MCoRecDataset(Dataset):
                                     frame_cache=FrameCache(self.cache_dir / "frames") if self.options.frame_cache else None,
                                     landmarks=LandmarkStore(landmark_folder(self.cache_dir), landmark_backend))
         self._skipped = SkipCounts(len(self))  # shared memory: DataLoader workers' skips count too
+        check_activity_options(self.index, self.options)
+        #: Who speaks when (the ``activity`` option; :mod:`mcorec_torch.data.activity`), else ``None``.
+        self.activity_table = ActivityTable(self.index, self.options) if self.options.activity else None
         if hasattr(transform, "bind"):  # e.g. InterferingSpeech draws other segments of this dataset
             transform.bind(self)
 
@@ -259,7 +267,7 @@ class MCoRecDataset(Dataset):
     def segment_info(self, i: int) -> Sample:
         """The SPEC §4 keys of segment ``i`` besides its media (``video``, ``video_mask``,
         ``audio``): ``id``, ``session``, ..., ``index``, then ``text`` (and ``tokens``) or
-        ``track``; nothing is decoded."""
+        ``track``, and with the ``activity`` option who speaks when; nothing is decoded."""
         row = self._checked_row(i)
         index = self.index
         speaker = index.speakers[int(index.speaker[row])]
@@ -281,6 +289,8 @@ class MCoRecDataset(Dataset):
             sample["text"] = text
         if self.tokenizer is not None and text is not None:
             sample["tokens"] = self.tokenizer.encode(text)
+        if self.activity_table is not None:
+            sample.update(self.activity_table.sample_keys(row))
         return sample
 
     def __getitem__(self, i: int) -> Optional[Sample]:

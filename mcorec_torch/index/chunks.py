@@ -22,6 +22,8 @@ import logging
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
+import numpy as np
+
 from ..corpus.asd_scores import read_asd_scores
 from ..corpus.cues import cue_fault
 from ..corpus.layout import vtt_path
@@ -62,6 +64,14 @@ def asd_track_spans(path, track_start: int, params: AsdParameters, exact_baselin
     if not Path(path).is_file():
         raise MCoRecDataError(path, f"ASD scores listed in metadata.json ({speaker}) do not exist")
     frames, scores = read_asd_scores(path)
+    return score_spans(frames, scores, track_start, params, exact_baseline)
+
+
+def score_spans(frames: np.ndarray, scores: np.ndarray, track_start: int, params: AsdParameters,
+                exact_baseline: bool) -> List[Tuple[int, int]]:
+    """``[F0, F1)`` central frames of the ASD chunks of one track's scores (``frames``: its keys,
+    sorted, as :func:`~mcorec_torch.corpus.asd_scores.read_asd_scores` returns them; the smallest
+    is central frame ``track_start``)."""
     if len(frames) == 0:
         return []
     first_key = int(frames[0])

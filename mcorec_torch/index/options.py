@@ -30,6 +30,13 @@ SEGMENT_SOURCES: Tuple[str, ...] = get_args(SegmentSource)
 #: the ROI derived from the face frames.
 LipSource = Literal["released", "derived"]
 LIP_SOURCES: Tuple[str, ...] = get_args(LipSource)
+#: Sources of who speaks when (SPEC §4, the ``activity`` option): transcript cues or ASD chunks.
+ActivitySource = Literal["labels", "asd"]
+ACTIVITY_SOURCES: Tuple[str, ...] = get_args(ActivitySource)
+#: Who counts as "non-target" in ``stno`` (the ``non_target`` option): every other speaker of the
+#: session, the target's conversation partners only, or the speakers of the other conversations only.
+NonTarget = Literal["all", "partners", "others"]
+NON_TARGETS: Tuple[str, ...] = get_args(NonTarget)
 #: The unit of an option naming a folder (a path string, or None).
 FOLDER = "folder"
 
@@ -109,6 +116,15 @@ class DatasetOptions:
                                     '(the lips extra); "derived" = always derived', choices=LIP_SOURCES)
     lip_dir: Optional[str] = _option(None, 'a folder `mcorec-torch lips --out` wrote: its mouth crop videos '
                                            '(<lip_dir>/<split>/<session>/...) count as released', unit=FOLDER)
+    activity: Optional[ActivitySource] = _option(None, 'who speaks when, per frame (samples get activity, '
+                                                 'activity_speakers, stno): "labels" = every cue of every speaker '
+                                                 '(inside their UEM); "asd" = the ASD chunks of their central tracks '
+                                                 '(and activity_scores); none: off', choices=ACTIVITY_SOURCES,
+                                                 segments=False)
+    non_target: NonTarget = _option("all", 'with activity: who is "non-target" in stno: "all" other speakers of '
+                                          'the session, the target\'s conversation "partners" '
+                                          '(speaker_to_cluster.json), or "others" (the other conversations)',
+                                    choices=NON_TARGETS, segments=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.exclude, list):  # a list from Python or YAML, kept as a tuple (hashable)

@@ -30,8 +30,12 @@ def test_the_dataset_parameters_equal_the_options_field_for_field():
         assert parameter.default == spec.default and type(parameter.default) is type(spec.default), spec.name
         assert hints[spec.name] == option_hints[spec.name], spec.name
         if info.choices is not None:
-            assert typing.get_origin(hints[spec.name]) is typing.Literal, spec.name
-            assert typing.get_args(hints[spec.name]) == info.choices, spec.name
+            hint = hints[spec.name]
+            if spec.default is None:  # an option that may be off: Optional[Literal[...]]
+                assert typing.get_origin(hint) is typing.Union and type(None) in typing.get_args(hint), spec.name
+                hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+            assert typing.get_origin(hint) is typing.Literal, spec.name
+            assert typing.get_args(hint) == info.choices, spec.name
 
 
 def test_no_catch_all_keywords_and_unknown_options_are_a_type_error(tmp_path):
