@@ -56,7 +56,7 @@ class ActivityTable:
         if found is None:
             options = self.options
             found = session_activity(self.index.sessions[session].path, options.activity, options.label_dir,
-                                     options.chunk_size, options.asd_exact_baseline)
+                                     options.asd_exact_baseline)
             self._sessions[session] = found
         return found
 

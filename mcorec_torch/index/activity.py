@@ -7,10 +7,12 @@ frame, whether they speak, from one of two sources. No torch, no media.
   the SPEC §2 rule (:func:`~mcorec_torch.timeline.cue_frames`), kept inside the frames of the
   speaker's central UEM (a cue reaching past it counts only inside it). A cue with ``end <=
   start`` covers no frame. The labels are known on the UEM's frames only.
-* ``"asd"``: the frames of the baseline's ASD chunks of each of the speaker's central tracks
-  (:func:`.chunks.score_spans`: the rule of ``segments="asd"``, with the dataset's
-  ``chunk_size`` and ``asd_exact_baseline``, so a chunk segment's frames are exactly its active
-  frames), and the scores themselves (``track_XX_asd.json``; key ``k`` of a track is central frame
+* ``"asd"``: the frames of the regions the baseline's ASD chunking rule finds in each of the
+  speaker's central tracks (:func:`.asd_chunks.asd_regions`: hysteresis, short gaps merged,
+  short regions dropped; the rule of ``segments="asd"`` with the dataset's ``asd_exact_baseline``,
+  before its regions are cut into chunks of at most ``chunk_size``: a region longer than that is
+  active throughout, and its chunks' frames are active), read as its chunks are read (frames
+  ``[first, last)`` with ``asd_exact_baseline``, else ``[first, last + 1)``), and the scores themselves (``track_XX_asd.json``; key ``k`` of a track is central frame
   ``frame_start + k - smallest key``; where two tracks score one frame, the larger score). The
   scores are known on the frames that have one.
 
@@ -27,7 +29,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from ..corpus.asd_scores import read_asd_scores
-from ..corpus.layout import cluster_path, vtt_path
+from ..corpus.layout import DEFAULT_LABEL_DIR, cluster_path, vtt_path
 from ..corpus.metadata import SessionMetadata, ViewInfo, load_metadata, read_speaker_to_cluster, read_track_json
 from ..corpus.vtt import read_vtt
 from ..errors import MCoRecDataError, PathLike
@@ -144,12 +146,12 @@ def _conversations(meta: SessionMetadata, label_dir: str) -> Dict[str, int]:
     return {name: int(clusters.get(name, -1)) for name in meta.speakers}
 
 
-def session_activity(session_dir: PathLike, source: str, label_dir: str, chunk_size: float,
+def session_activity(session_dir: PathLike, source: str, label_dir: str = DEFAULT_LABEL_DIR,
                      asd_exact_baseline: bool = True) -> SessionActivity:
     """Who speaks when in the session at ``session_dir`` by ``source`` (``"labels"`` or ``"asd"``,
     see the module docstring); ``label_dir``: the transcript folder (also where
-    ``speaker_to_cluster.json`` is read); ``chunk_size`` (seconds) and ``asd_exact_baseline``: the
-    chunking of ``"asd"``. Bad files raise :class:`~mcorec_torch.errors.MCoRecDataError` naming them
+    ``speaker_to_cluster.json`` is read); ``asd_exact_baseline``: the parameters and end frame of
+    ``"asd"`` (:func:`.asd_chunks.chunking_parameters`). Bad files raise :class:`~mcorec_torch.errors.MCoRecDataError` naming them
     (a listed ASD file that is missing too)."""
     meta = load_metadata(session_dir)
     names = list(meta.speakers)
@@ -161,11 +163,11 @@ def session_activity(session_dir: PathLike, source: str, label_dir: str, chunk_s
             spans[name], uem = _label_spans(meta, name, label_dir)
             known_spans[name] = [uem] if uem[1] > uem[0] else []
     elif source == "asd":
-        params = chunking_parameters(asd_exact_baseline, chunk_size)
+        params = chunking_parameters(asd_exact_baseline)
         for name in names:
             scored[name] = _track_scores(meta, name)
             spans[name] = [span for start, keys, values in scored[name]
-                           for span in score_spans(keys, values, start, params, asd_exact_baseline)]
+                           for span in score_spans(keys, values, start, params, asd_exact_baseline, split=False)]
             known_spans[name] = []
     else:
         raise ValueError(f"activity source must be one of {ACTIVITY_SOURCES}, got {source!r}")

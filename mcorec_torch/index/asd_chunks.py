@@ -15,6 +15,9 @@ converted with :func:`~mcorec_torch.timeline.seconds_to_frames`, ``int(seconds *
    ``ceil(n / max)`` parts of ``ceil(n / parts)`` active frames (the last one shorter);
    parts of fewer than ``min_chunk_size`` (``int(1 * 25)``) frames go.
 
+:func:`asd_chunks` gives the chunks (steps 1-4), :func:`asd_regions` the regions of steps 1-3
+(where the speaker is active: the ``activity="asd"`` option, SPEC §4).
+
 A chunk spans its first to its last active frame (gaps inside it included). The baseline's
 inference turns it into times ``((first - k0) / 25, (last - k0) / 25)`` (``k0`` the
 smallest key) plus the track's start, and reads the frames played in that interval: the
@@ -116,12 +119,9 @@ def hysteresis_runs(scores: np.ndarray, onset: float, offset: float) -> List[Tup
         position = stop + 1  # the offset frame is not checked for onset
 
 
-def asd_chunks(frames: Sequence[int], scores: Sequence[float],
-               params: AsdParameters = CENTRAL_ASD) -> List[AsdChunk]:
-    """The chunks of one track's scores (``frames`` sorted ascending, as
-    :func:`~mcorec_torch.corpus.asd_scores.read_asd_scores` returns them), in order."""
-    frames = np.asarray(frames, dtype=np.int64)
-    runs = hysteresis_runs(np.asarray(scores, dtype=np.float64), params.onset, params.offset)
+def _regions(frames: np.ndarray, scores: np.ndarray, params: AsdParameters) -> List[List[Tuple[int, int]]]:
+    """Steps 1-3: each region kept, as its runs ``[i0, i1)`` of positions into ``frames``."""
+    runs = hysteresis_runs(scores, params.onset, params.offset)
     if not runs:
         return []
     max_gap = seconds_to_frames(params.min_duration_off)
@@ -133,13 +133,29 @@ def asd_chunks(frames: Sequence[int], scores: Sequence[float],
         else:
             regions.append([run])
     min_on = seconds_to_frames(params.min_duration_on)
+    return [region for region in regions if sum(b - a for a, b in region) >= min_on]
+
+
+def asd_regions(frames: Sequence[int], scores: Sequence[float],
+                params: AsdParameters = CENTRAL_ASD) -> List[AsdChunk]:
+    """The regions of steps 1-3 (hysteresis, merging, dropping), not split into chunks: where
+    the rule finds the speaker active, whatever ``max_chunk_size``. ``frames`` and ``scores`` as
+    for :func:`asd_chunks`."""
+    frames = np.asarray(frames, dtype=np.int64)
+    return [AsdChunk(int(frames[region[0][0]]), int(frames[region[-1][1] - 1]), sum(b - a for a, b in region))
+            for region in _regions(frames, np.asarray(scores, dtype=np.float64), params)]
+
+
+def asd_chunks(frames: Sequence[int], scores: Sequence[float],
+               params: AsdParameters = CENTRAL_ASD) -> List[AsdChunk]:
+    """The chunks of one track's scores (``frames`` sorted ascending, as
+    :func:`~mcorec_torch.corpus.asd_scores.read_asd_scores` returns them), in order."""
+    frames = np.asarray(frames, dtype=np.int64)
     max_frames = seconds_to_frames(params.max_chunk_size)
     min_chunk = seconds_to_frames(params.min_chunk_size)
     chunks: List[AsdChunk] = []
-    for region in regions:
+    for region in _regions(frames, np.asarray(scores, dtype=np.float64), params):
         active = sum(b - a for a, b in region)
-        if active < min_on:
-            continue
         if active <= max_frames:
             chunks.append(AsdChunk(int(frames[region[0][0]]), int(frames[region[-1][1] - 1]), active))
             continue

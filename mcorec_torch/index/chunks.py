@@ -31,7 +31,7 @@ from ..corpus.metadata import SessionMetadata, ViewInfo
 from ..corpus.vtt import read_vtt
 from ..errors import MCoRecDataError
 from ..timeline import cue_frames, frame_to_ms, seconds_to_frames
-from .asd_chunks import AsdParameters, asd_chunks, chunk_frames, chunking_parameters
+from .asd_chunks import AsdParameters, asd_chunks, asd_regions, chunk_frames, chunking_parameters
 from .options import DatasetOptions
 from .segment_index import Track
 
@@ -68,14 +68,16 @@ def asd_track_spans(path, track_start: int, params: AsdParameters, exact_baselin
 
 
 def score_spans(frames: np.ndarray, scores: np.ndarray, track_start: int, params: AsdParameters,
-                exact_baseline: bool) -> List[Tuple[int, int]]:
+                exact_baseline: bool, split: bool = True) -> List[Tuple[int, int]]:
     """``[F0, F1)`` central frames of the ASD chunks of one track's scores (``frames``: its keys,
     sorted, as :func:`~mcorec_torch.corpus.asd_scores.read_asd_scores` returns them; the smallest
-    is central frame ``track_start``)."""
+    is central frame ``track_start``); ``split=False``: of its regions, not cut into chunks
+    (:func:`.asd_chunks.asd_regions`)."""
     if len(frames) == 0:
         return []
     first_key = int(frames[0])
-    return [chunk_frames(c, first_key, track_start, exact_baseline) for c in asd_chunks(frames, scores, params)]
+    found = asd_chunks(frames, scores, params) if split else asd_regions(frames, scores, params)
+    return [chunk_frames(c, first_key, track_start, exact_baseline) for c in found]
 
 
 def plan_chunks(options: DatasetOptions, meta: SessionMetadata, speaker: str, view: ViewInfo,
