@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ..data import MCoRecDataset
+from .activity_rows import WITHOUT_ACTIVITY, activity_rows
 from .extras import index_times, worker_rss
 from .gpu_rows import gpu_rows
 from .measure import Measurement, summarize_rounds
@@ -97,6 +98,10 @@ def _plan_rows(roots: List[str], out: Path, args: argparse.Namespace, segments: 
             rows.append((name, {"kind": "steady", "config": "/".join(config), "workers": w},
                          lambda d=ds, o=order, w=w: steady_loader_pass(d, o, w)))
             refs[name] = {"limit": limit, "baseline": base, "one_process": _name("dataset", config)}
+    more, more_refs, more_opened = activity_rows(roots, out / "cache", LOADER_CONFIG, orders[LOADER_CONFIG], _name)
+    rows.extend(more)
+    refs.update(more_refs)
+    opened.extend(more_opened)
     ds, order = datasets[LOADER_CONFIG], orders[LOADER_CONFIG]
     workers = [1, 2] + ([args.workers] if args.workers not in (1, 2) else [])
     for w in workers:
@@ -227,7 +232,8 @@ def format_bench_report(result: Dict[str, Any]) -> str:
             lines.append(f"{name}: batch latency p50 {med['p50_batch_s'] * 1000:.1f} ms, p95 "
                          f"{med['p95_batch_s'] * 1000:.1f} ms, GPU peak {med['gpu_peak_mib']:.0f} MiB")
     other = {"one_process": "the 1-process dataset row", "dataset": "the dataset row without the cache",
-             "cpu_path": "the CPU path (DataLoader) with as many workers"}
+             "cpu_path": "the CPU path (DataLoader) with as many workers",
+             WITHOUT_ACTIVITY: "the same row without activity (the activity option's cost)"}
     for name, row in rows.items():
         if _startup_in(row, rows) or row.get("kind") == "steady":  # steady rows: the lines below
             continue

@@ -10,7 +10,8 @@ from mcorec_torch.bench import Measurement, summarize_rounds
 from mcorec_torch.cli import main
 from mcorec_torch.gpu import cuda_unavailable_reason
 
-ROW_KINDS = {"limit": 4, "dataset": 4, "baseline": 4, "frame_cache": 4, "steady": 8, "dataloader": 2, "gpu": 1}
+ROW_KINDS = {"limit": 4, "dataset": 4, "baseline": 4, "frame_cache": 4, "steady": 8, "dataloader": 2, "gpu": 1,
+             "activity": 2}
 FIGURES = ("frames_per_s", "segments_per_s", "cpu_s_per_1000_frames", "wall_s", "cpu_s", "frames", "segments")
 
 
@@ -53,6 +54,9 @@ def test_quick_bench_json_holds_every_row(tmp_path, capsys):
         for w in (0, 2):
             assert rows[f"steady w={w} {config}"]["ratios"]["one_process"] > 0
         assert f"  {config}: (d0)/(b) " in printed
+    for name in ("activity lip/gray", "activity w=0 lip/gray"):  # the activity option's cost (issue 25)
+        assert rows[name]["ratios"]["without_activity"] > 0
+        assert f"{name}: " in printed and "x the same row without activity" in printed
     assert result["index"]["cold_s"] > 0 and result["index"]["cached_s"] > 0
     assert result["rss"]["samples"] == 16 and all(v > 0 for v in result["rss"]["last_mib"])
 
