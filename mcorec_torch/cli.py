@@ -9,7 +9,7 @@ import sys
 from typing import Any, Dict, List, Optional, Sequence
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("index", "check", "show", "timeline", "cache", "lips", "demo", "score", "tokenizer", "train", "decode",
+COMMANDS = ("index", "describe", "check", "show", "timeline", "cache", "lips", "demo", "score", "tokenizer", "train", "decode",
             "bench", "export", "export_merge")
 
 

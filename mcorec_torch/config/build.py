@@ -12,10 +12,11 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Union
 
-from .load import build_transform, load_config, split_dataset_options
+from .load import build_transform, load_config, select_criteria, split_dataset_options
 from .schema import ConfigError, ExperimentConfig
 
-__all__ = ["build_dataset", "build_sampler", "build_dataloader", "loader_options", "build_tokenizer", "set_epoch", "prepare_data"]
+__all__ = ["build_dataset", "select_split", "build_sampler", "build_dataloader", "loader_options", "build_tokenizer", "set_epoch",
+           "prepare_data"]
 
 
 _UNSET_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -120,12 +121,40 @@ def build_dataset(config: ExperimentConfig, split: str, *, tokenizer: Any = None
     dataset = MCoRecDataset(
         [_path(r, config, f"splits.{split}.roots[{i}]") for i, r in enumerate(spec.roots)], normalizer=config.text.normalizer, tokenizer=tokenizer,
         cache_dir=_path(config.data.cache_dir) if config.data.cache_dir else None, **options)
+    dataset = select_split(config, split, dataset)  # before binding: transforms index the view
     if transforms:
         compose = Compose(transforms, seed=config.transforms.seed)
         compose.bind(dataset)
         dataset.transform = compose
     # batches decoded in place (SPEC §5) get the collate function's Tmax
     dataset.batch_pad_to_multiple_of = config.loader.pad_to_multiple_of
+    return dataset
+
+
+def select_split(config: ExperimentConfig, split: str, dataset: Any) -> Any:
+    """The view ``splits.<split>.select`` makes of ``dataset`` (``MCoRecDataset.select`` with its
+    criteria, then the ``held_out`` part of ``split_by_session``/``split_by_speaker``), or
+    ``dataset`` without a ``select`` section. A name that matches nothing, or a view of 0
+    segments, is a :class:`ConfigError` naming the key."""
+    from ..checks import OptionError
+    from ..index.select import HELD_OUT_PARTS
+
+    spec = config.split(split).select
+    if spec is None:
+        return dataset
+    key = f"splits.{split}.select"
+    criteria = select_criteria(spec)
+    try:
+        if criteria:
+            dataset = dataset.select(**criteria)
+        held_out = spec.held_out
+        if held_out is not None:
+            key = f"{key}.held_out"
+            split_by = dataset.split_by_session if held_out.by == "session" else dataset.split_by_speaker
+            dataset = split_by(held_out.fraction, held_out.seed)[HELD_OUT_PARTS.index(held_out.part)]
+    except OptionError as exc:
+        named = exc.option in {*criteria, "by", "fraction", "seed"}
+        raise ConfigError(config.source, f"{key}.{exc.option}" if named else key, str(exc)) from None
     return dataset
 
 

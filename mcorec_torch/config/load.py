@@ -28,9 +28,10 @@ from omegaconf.errors import (ConfigKeyError, GrammarParseError, InterpolationKe
 
 from ..checks import OptionError
 from ..index.options import DatasetOptions
-from .schema import ConfigError, DatasetConfig, ExperimentConfig
+from ..index.select import Selection, check_held_out
+from .schema import ConfigError, DatasetConfig, ExperimentConfig, SelectConfig
 
-__all__ = ["load_config", "parse_config", "split_dataset_options", "build_transform"]
+__all__ = ["load_config", "parse_config", "split_dataset_options", "select_criteria", "build_transform"]
 
 _NONE = type(None)
 
@@ -214,6 +215,29 @@ def split_dataset_options(config: ExperimentConfig, split: str) -> DatasetConfig
     return options
 
 
+def select_criteria(spec: SelectConfig) -> Dict[str, Any]:
+    """The ``MCoRecDataset.select`` arguments a ``select`` section gives (those not null)."""
+    return {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)
+            if f.name != "held_out" and getattr(spec, f.name) is not None}
+
+
+def _check_select(spec: Optional[SelectConfig], key: str, source: str) -> None:
+    """What a ``select`` section can be checked for without the data (the form of the names,
+    durations, the held-out fraction); the names themselves are checked when it is built."""
+    if spec is None:
+        return
+    try:
+        Selection(**select_criteria(spec))
+    except OptionError as exc:
+        raise ConfigError(source, _join(key, exc.option), str(exc)) from None
+    if spec.held_out is not None:
+        held_out = spec.held_out
+        try:
+            check_held_out(held_out.by, held_out.fraction, held_out.seed)
+        except OptionError as exc:
+            raise ConfigError(source, _join(f"{key}.held_out", exc.option), str(exc)) from None
+
+
 def _transform_arguments(cls: type) -> Optional[Dict[str, inspect.Parameter]]:
     """The keyword arguments ``cls(...)`` takes, by name; ``None`` when it takes any (``**kwargs``)."""
     parameters = inspect.signature(cls).parameters
@@ -301,6 +325,7 @@ def parse_config(data: Dict[str, Any], source: str = "<dict>",
         if not split.roots:
             raise ConfigError(source, f"splits.{name}.roots", "at least one split directory is needed")
         split_dataset_options(config, name)
+        _check_select(split.select, f"splits.{name}.select", source)
         for i, spec in enumerate(split.transforms):
             build_transform(spec, f"splits.{name}.transforms[{i}]", source, TRANSFORMS)
     return config

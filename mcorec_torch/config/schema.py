@@ -15,10 +15,11 @@ from typing import Any, ClassVar, Dict, List, Optional
 from ..corpus.layout import SPLITS
 from ..index.asd_chunks import DEFAULT_CHUNK_SIZE
 from ..index.options import DatasetOptions
+from ..index.select import HELD_OUT_PARTS, SPLIT_UNITS
 from ..text.choices import MODEL_TYPES, NORMALIZERS
 
 __all__ = ["ConfigError", "DataConfig", "DatasetConfig", "TokenizerTraining", "TokenizerConfig", "TextConfig",
-           "SyntheticConfig", "SplitConfig", "TransformsConfig", "SamplerConfig", "LoaderConfig",
+           "SyntheticConfig", "HeldOutConfig", "SelectConfig", "SplitConfig", "TransformsConfig", "SamplerConfig", "LoaderConfig",
            "DecodeConfig", "ModelConfig", "TrainConfig", "ExperimentConfig", "make_dataset_config"]
 
 
@@ -108,6 +109,32 @@ class SyntheticConfig:
 
 
 @dataclass
+class HeldOutConfig:
+    """One part of a held-out split of the (selected) segments: ``MCoRecDataset.split_by_session``
+    (``by: session``) or ``split_by_speaker`` with ``fraction`` (the held-out share of the
+    segments) and ``seed``; ``part``: ``rest`` or ``held_out``. Two splits of one config with the
+    same roots, ``by``, ``fraction`` and ``seed`` get the two parts (no session or speaker in both)."""
+
+    by: str = _choice("session", *SPLIT_UNITS)
+    fraction: float = 0.1
+    seed: int = 0
+    part: str = _choice("rest", *HELD_OUT_PARTS)
+
+
+@dataclass
+class SelectConfig:
+    """The arguments of ``MCoRecDataset.select`` (``where``, a callable, is Python only): the
+    split's dataset is that view; then ``held_out`` takes one part of a held-out split of it."""
+
+    sessions: Optional[List[str]] = None
+    speakers: Optional[List[str]] = None        # SESSION/SPEAKER
+    conversations: Optional[List[Any]] = None   # SESSION/ID or an id
+    min_duration: Optional[float] = None        # seconds of the cue, bound included
+    max_duration: Optional[float] = None
+    held_out: Optional[HeldOutConfig] = None
+
+
+@dataclass
 class SplitConfig:
     roots: List[str]
     shuffle: bool = True
@@ -116,6 +143,8 @@ class SplitConfig:
     # overrides of the dataset section, checked against DatasetConfig and DatasetOptions
     dataset: Dict[str, Any] = field(default_factory=dict)
     synthetic: Optional[SyntheticConfig] = None
+    # a view of the split's segments (MCoRecDataset.select, split_by_session/speaker)
+    select: Optional[SelectConfig] = None
 
 
 @dataclass

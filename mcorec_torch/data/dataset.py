@@ -5,7 +5,7 @@ import dataclasses
 import logging
 import os
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -17,7 +17,7 @@ from ..index.asd_chunks import DEFAULT_CHUNK_SIZE
 from ..index.build import build_index, default_cache_dir
 from ..index.options import (ActivitySource, AudioSource, DatasetOptions, LipSource, MissingVideo, NonTarget,
                              OnError, SegmentSource, option_fields, options_table)
-from ..index.report import SKIPPED, IndexReport, no_segments_error
+from ..index.report import NOT_SELECTED, SKIPPED, IndexReport, no_segments_error
 from ..index.segment_index import SegmentIndex
 from ..lips.backend import LandmarkBackend
 from ..lips.store import LandmarkStore, landmark_folder
@@ -28,7 +28,12 @@ from .activity import ActivityTable, check_activity_options
 from .chunk_samples import chunk_track, warn_dropped_chunks
 from .reader import SegmentReader
 from .sample import Sample
+from .views import make_view, split_views
+from ..index.select import Selection
 from .worker import SkipCounts, tune_worker_process
+
+if TYPE_CHECKING:
+    from .describe import DatasetDescription
 
 logger = logging.getLogger(__name__)
 
@@ -158,13 +163,18 @@ class MCoRecDataset(Dataset):
             self._extra_report.add(key, "kept", -1)
             self._extra_report.add(key, "empty_text")
         self._rows = np.asarray(keep, dtype=np.int64)
+        self._text_item = np.arange(len(keep), dtype=np.int64)  # item -> its text in the blob (views pick)
         self._text_ptr = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum([len(t) for t in encoded], out=self._text_ptr[1:])
         self._text_bytes = np.frombuffer(b"".join(encoded), dtype=np.uint8).copy()
 
     def _report_key(self, row: int) -> tuple:
         """``(split, session, speaker)`` of index row ``row``, as the report counts it."""
-        speaker = self.index.speakers[int(self.index.speaker[row])]
+        return self._speaker_key(int(self.index.speaker[row]))
+
+    def _speaker_key(self, speaker_row: int) -> tuple:
+        """``(split, session, speaker)`` of row ``speaker_row`` of the index's speakers."""
+        speaker = self.index.speakers[speaker_row]
         session = self.index.sessions[speaker.session]
         return session.split, session.name, speaker.name
 
@@ -216,7 +226,8 @@ class MCoRecDataset(Dataset):
 
     def text(self, i: int) -> str:
         """Normalized transcript of segment ``i`` (no media decoded)."""
-        return bytes(self._text_bytes[self._text_ptr[i]: self._text_ptr[i + 1]]).decode("utf-8")
+        j = int(self._text_item[i])
+        return bytes(self._text_bytes[self._text_ptr[j]: self._text_ptr[j + 1]]).decode("utf-8")
 
     def report(self) -> IndexReport:
         """Counts of kept / merged / dropped cues and why, plus ``skipped``: samples that failed
@@ -227,6 +238,54 @@ class MCoRecDataset(Dataset):
         for key, n in self._skipped.by(lambda item: self._report_key(int(self._rows[item]))).items():
             report.add(key, SKIPPED, n)
         return report
+
+    # -- views and figures ------------------------------------------------------------------
+    def select(self, *, sessions: Optional[Sequence[str]] = None, speakers: Optional[Sequence[str]] = None,
+               conversations: Optional[Sequence[Union[str, int]]] = None, min_duration: Optional[float] = None,
+               max_duration: Optional[float] = None,
+               where: Optional[Callable[[Dict[str, Any]], bool]] = None) -> "MCoRecDataset":
+        """A view of the segments that meet every criterion given (``None``: no criterion).
+
+        ``sessions``: session names; ``speakers``: ``"SESSION/SPEAKER"``; ``conversations``:
+        ``"SESSION/ID"`` or an id (that conversation of every session); ``min_duration`` /
+        ``max_duration``: seconds of the cue (``end - start``), bounds included; ``where``: a
+        callable on :meth:`segment_info` returning a bool. A name that matches nothing of the
+        index is an :class:`~mcorec_torch.checks.OptionError` naming the closest one.
+
+        The view is an ``MCoRecDataset`` sharing this one's index arrays, reader, text and
+        options (nothing is rebuilt or read again); its item ``i`` is its ``i``-th selected
+        segment, in this dataset's order. Its :meth:`report` counts the segments left out as
+        ``not_selected`` (moved from ``kept``), its skip counts are its own, and a transform
+        that binds to its dataset (``InterferingSpeech``) is copied and bound to the view.
+        A view of 0 segments raises :class:`~mcorec_torch.index.report.NoSegmentsError` unless
+        the dataset was made with ``allow_empty=True``."""
+        selection = Selection(sessions, speakers, conversations, min_duration, max_duration, where)
+        keep = selection.mask(self.index, self._rows, self.segment_info)
+        return make_view(self, keep, NOT_SELECTED, selection.describe())
+
+    def split_by_session(self, fraction: float, seed: int = 0) -> Tuple["MCoRecDataset", "MCoRecDataset"]:
+        """``(rest, held_out)``: two views with no session in both. ``fraction`` (in (0, 1)) is
+        the share of the *segments* the held-out part aims at: sessions, in an order shuffled by
+        ``seed``, go to it while that brings its segment count closer to ``fraction`` of the
+        total (at least one session in each part; fewer than 2 sessions with segments is an
+        :class:`~mcorec_torch.checks.OptionError`). Deterministic for a seed, whatever the order
+        of the roots. Each part's :meth:`report` counts the other part's segments as
+        ``split_off``."""
+        return split_views(self, "session", fraction, seed)
+
+    def split_by_speaker(self, fraction: float, seed: int = 0) -> Tuple["MCoRecDataset", "MCoRecDataset"]:
+        """``(rest, held_out)`` with no speaker (``SESSION/SPEAKER``) in both; otherwise as
+        :meth:`split_by_session` (speakers of one session may fall in different parts)."""
+        return split_views(self, "speaker", fraction, seed)
+
+    def describe(self) -> "DatasetDescription":
+        """Figures of this dataset (hours, segments, speakers, sessions, conversations, duration
+        percentiles and histogram, per-session and per-speaker tables, each session's speech
+        overlap from its labels): a :class:`~mcorec_torch.data.describe.DatasetDescription`
+        (``to_dict()``, ``str()`` a printed table). Nothing is decoded."""
+        from .describe import describe_dataset
+
+        return describe_dataset(self)
 
     # -- loading -------------------------------------------------------------------------
     def load_audio(self, i: int) -> torch.Tensor:

@@ -23,6 +23,13 @@ KEPT = "kept"
 #: Speakers the ``exclude`` option leaves out, one per speaker (their cues are not read).
 EXCLUDED = "excluded"
 SKIPPED = "skipped"  # samples that failed to load with on_error="skip" (counted per process)
+#: Segments a view of a dataset leaves out (``MCoRecDataset.select``): moved from ``kept``.
+NOT_SELECTED = "not_selected"
+#: Segments in the other part of a held-out split (``MCoRecDataset.split_by_session`` and
+#: ``split_by_speaker``): moved from ``kept`` in each part.
+SPLIT_OFF = "split_off"
+#: Outcomes of segments that exist but a view of the dataset leaves out.
+VIEW_OUTCOMES = (NOT_SELECTED, SPLIT_OFF)
 #: Outcomes that do not count cues (so :meth:`IndexReport.cues` leaves them out).
 NOT_CUES = (EXCLUDED, SKIPPED)
 
@@ -151,7 +158,7 @@ class IndexReport:
     def format(self, per_session: bool = True) -> str:
         """A readable table: one row per split (and session), columns = outcomes; then the
         unusable files, one line each."""
-        columns: List[str] = [KEPT, MERGED, *DROP_REASONS, EXCLUDED, SKIPPED]
+        columns: List[str] = [KEPT, MERGED, *DROP_REASONS, *VIEW_OUTCOMES, EXCLUDED, SKIPPED]
         present = [c for c in columns if self.total()[c]] or [KEPT]
         rows: List[Tuple[str, Counter]] = []
         for split, counter in sorted(self.by_split().items()):
