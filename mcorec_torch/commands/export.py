@@ -23,6 +23,8 @@ def add_parser(subparsers) -> None:
                         help="wds and hf: frames as an mp4 (with the audio) or raw uint8 .npy arrays")
     parser.add_argument("--shard-size", default="1000", metavar="N|NMB",
                         help="wds: samples per tar (1000) or megabytes (100MB)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="wds: the seed of the order of the segments across the shards (each shard mixes sessions)")
     parser.add_argument("--workers", type=int, default=1, help="processes writing sessions in parallel (default 1)")
     parser.add_argument("--shard", default=None, metavar="I/N",
                         help="only shard I of N (sessions dealt round-robin); then run export-merge OUT")
@@ -59,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from ..export import ExportSettings, export_split, format_verify_report, parse_shard, verify_export
 
     settings = ExportSettings(format=args.format, lossless=args.lossless, video=args.video,
-                              shard_size=args.shard_size)
+                              shard_size=args.shard_size, seed=args.seed)
     shard = parse_shard(args.shard)
     dataset, split = _dataset(args)
     result = export_split(dataset, split, args.out, settings, workers=args.workers, shard=shard,

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 
 from .._io import atomic_write_text
-from ..checks import OptionError, check_choice
+from ..checks import OptionError, check_choice, check_int
 from ..errors import MCoRecDataError, PathLike
 from ..timeline import FPS
 from .formats import FORMATS, VIDEO_CHOICES, get_format
@@ -24,7 +24,9 @@ PARTS_DIR = "parts"
 #: written under ``_io.temporary_name`` names (``commit_bytes``); runs of earlier versions wrote
 #: them under ``.partial`` names, which the next run removes too.
 PARTIAL = ".partial"
-FINGERPRINT_VERSION = 1
+#: 2: ``hf`` audio as float32 samples (was ``datasets.Audio`` bytes), ``wds`` shards that mix the
+#: sessions (were one session each), the ``seed`` setting. An ``OUT`` of another version is refused.
+FINGERPRINT_VERSION = 2
 _OWNER = "ExportSettings"
 
 
@@ -33,12 +35,15 @@ class ExportSettings:
     """How segments are written. ``format``: one of :data:`~mcorec_torch.export.formats.FORMATS`;
     ``video``: ``"mp4"`` (encoded) or ``"npy"`` (raw uint8 arrays; formats whose ``raw_video`` is
     true: ``wds`` and ``hf``); ``lossless``: x264 qp 0 + float PCM / WAV instead of H.264 +
-    AAC / FLAC; ``shard_size``: ``wds`` samples per tar (an int) or megabytes (``"100MB"``)."""
+    AAC / FLAC; ``shard_size``: ``wds`` samples per tar (an int) or megabytes (``"100MB"``);
+    ``seed``: the order of the segments across the ``wds`` shards (a seeded permutation of the
+    whole split, so each shard mixes sessions and speakers; the same seed gives the same shards)."""
 
     format: str = "mp4"
     lossless: bool = False
     video: str = "mp4"
     shard_size: str = "1000"
+    seed: int = 0
 
     def __post_init__(self) -> None:
         fmt = get_format(check_choice("format", self.format, FORMATS, owner=_OWNER))
@@ -48,6 +53,7 @@ class ExportSettings:
             raise OptionError("video", f"video must be 'mp4' for the {self.format} format ('npy' is for the {raw} "
                                        f"formats), got {self.video!r}", owner=_OWNER)
         self.shard_limit()
+        check_int("seed", self.seed, owner=_OWNER, minimum=0)
 
     def shard_limit(self) -> Tuple[str, float]:
         """``("samples", n)`` or ``("bytes", n)`` from :attr:`shard_size`."""

@@ -92,12 +92,14 @@ def test_lossless_mp4_gives_the_dataset_back_exactly(exports, dataset):
 @pytest.mark.parametrize("name", ["wds", "wds-npy"])
 def test_wds_shards_read_by_tarfile_and_the_package(exports, dataset, name):
     shards = shard_paths(exports[name])
-    per_session = np.unique([r["session"] for r in read_manifest(exports[name])], return_counts=True)[1]
+    records = read_manifest(exports[name])
     size = 7 if name == "wds" else 1000  # samples per shard
-    assert len(shards) == sum(-(-n // size) for n in per_session) > 1
-    assert all(p.suffix == ".tar" for p in shards)
+    assert len(shards) == -(-len(records) // size) and all(p.suffix == ".tar" for p in shards)
     samples = list(iter_wds(shards, "gray"))
-    assert [s["id"] for s in samples] == [r["id"] for r in read_manifest(exports[name])]
+    where = {r["paths"]["key"]: r["paths"]["shard"] for r in records}
+    assert sorted(s["id"] for s in samples) == sorted(r["id"] for r in records)
+    assert [where[s["id"].replace("/", "_")] for s in samples] == sorted(where[s["id"].replace("/", "_")]
+                                                                          for s in samples)
     by_id = _reference(dataset)
     for sample in samples[::4]:
         _check_alignment(sample, dataset, by_id)
@@ -109,9 +111,10 @@ def test_wds_shards_read_by_webdataset(exports, dataset):
 
     shards = [str(p) for p in shard_paths(exports["wds"])]
     groups = list(wds.WebDataset(shards, shardshuffle=False))
-    records = read_manifest(exports["wds"])
-    assert [json.loads(g["json"])["id"] for g in groups] == [r["id"] for r in records]
-    assert [g["txt"].decode() for g in groups] == [r["text"] for r in records]
+    by_id = {r["id"]: r for r in read_manifest(exports["wds"])}
+    assert [json.loads(g["json"])["id"] for g in groups] == [s["id"] for s in iter_wds(shard_paths(exports["wds"]))]
+    assert sorted(by_id) == sorted(json.loads(g["json"])["id"] for g in groups)
+    assert all(g["txt"].decode() == by_id[json.loads(g["json"])["id"]]["text"] for g in groups)
     _check_alignment(sample_from_wds(groups[5], "gray"), dataset, _reference(dataset))
 
 
@@ -136,13 +139,15 @@ def test_hf_dataset_loads_with_its_features(exports, dataset):
     from mcorec_torch.export.formats.hf import row_sample
 
     table = datasets.load_from_disk(str(exports["hf"] / "hf" / "dataset"))
-    assert isinstance(table.features["audio"], datasets.Audio) and table.features["audio"].sampling_rate == 16000
+    assert table.features["audio"] == datasets.List(datasets.Value("float32"))  # samples at 16 kHz
     assert table.features["video"] == datasets.Value("binary") and table.features["frames"] == datasets.Value("int32")
     assert table["id"] == [r["id"] for r in read_manifest(exports["hf"])]
-    rows = table.cast_column("audio", datasets.Audio(decode=False))
+    assert set(table["color"]) == {"gray"}
     by_id = _reference(dataset)
-    for k in range(0, len(rows), 6):
-        _check_alignment(row_sample(rows[k], "gray"), dataset, by_id)
+    for k in range(0, len(table), 6):
+        sample = row_sample(table[k])
+        _check_alignment(sample, dataset, by_id)
+        assert np.array_equal(sample["audio"].numpy(), dataset.load(by_id[sample["id"]])["audio"].numpy())
 
 
 def test_kaldi_directory(exports, dataset):
@@ -321,9 +326,9 @@ def test_cli_workers_and_verify(split, dataset, tmp_path, capsys):
 
 
 def test_hf_export_needs_no_torchcodec(dataset, tmp_path):
-    """datasets >= 4 encodes an ``Audio`` value only through torchcodec, which needs the system
-    FFmpeg libraries and is not a dependency: the export writes the audio bytes in Audio's own
-    Arrow storage and declares the feature at the merge, so it runs without torchcodec."""
+    """datasets >= 4 encodes and decodes ``Audio`` values only through torchcodec, which needs
+    the system FFmpeg libraries and is not a dependency: the export writes no such column, so it
+    runs without torchcodec (reading it too: tests/export/test_open_in_one_call.py)."""
     datasets = pytest.importorskip("datasets")
     script = f"""
 import sys
@@ -337,8 +342,7 @@ export_split(ds, "dev", {str(tmp_path / 'out')!r}, ExportSettings("hf"), progres
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     table = datasets.load_from_disk(str(tmp_path / "out" / "hf" / "dataset"))
-    assert isinstance(table.features["audio"], datasets.Audio) and table.features["audio"].sampling_rate == 16000
-    assert len(table) == len(dataset)
+    assert table.features["audio"] == datasets.List(datasets.Value("float32")) and len(table) == len(dataset)
 
 
 @pytest.mark.parametrize("name", ["mp4", "lhotse", "wds", "wds-npy", "hf", "mp4-lossless"])
@@ -371,7 +375,7 @@ def test_verify_every_format(exports, dataset, name):
 
 
 def test_a_failed_session_leaves_no_temporary_shard(dataset, tmp_path, monkeypatch):
-    """A segment that fails (``on_error="raise"``) stops the export; the session's open tar shard
+    """A segment that fails (``on_error="raise"``) stops the export; the session's open part tar
     is dropped, not left under its temporary name, and the next run completes the export."""
     from mcorec_torch._io import temporary_target
     from mcorec_torch.export.formats.base import SessionWriter
@@ -388,7 +392,7 @@ def test_a_failed_session_leaves_no_temporary_shard(dataset, tmp_path, monkeypat
     monkeypatch.setattr(SessionWriter, "load", fail_fourth)
     with pytest.raises(MCoRecDataError, match="export failed: RuntimeError: bad segment"):
         export_split(dataset, "dev", out, ExportSettings("wds", shard_size="2"), progress=False)
-    assert [p.name for p in (out / "wds").iterdir()] == ["dev-session_00-00000.tar"]
+    assert not list(out.rglob("*.tar")) and not (out / "wds").exists()
     assert not [p for p in out.rglob("*") if temporary_target(p.name) or ".partial" in p.name]
     monkeypatch.undo()
     result = export_split(dataset, "dev", out, ExportSettings("wds", shard_size="2"), progress=False)
@@ -442,26 +446,25 @@ def test_interrupted_export_keeps_only_complete_files_and_resumes_to_the_same_by
 
 
 def test_interrupted_tar_shard_is_dropped_and_the_rerun_equals_one_run(dataset, exports, tmp_path, monkeypatch):
-    """Ctrl-C while a tar shard is open (between two of a sample's entries)."""
-    from mcorec_torch.export import ExportInterrupted
-    from mcorec_torch.export.formats.wds import TarWriter
+    """Ctrl-C while a session's part tar is open (between two of a sample's entries)."""
+    from mcorec_torch.export import ExportInterrupted, ExportPlan
+    from mcorec_torch.export.formats import wds
 
-    add, calls = TarWriter._add, []
+    first = len(next(iter(ExportPlan(dataset, "dev", ExportSettings("wds")).sessions.values())))
+    add, calls = wds.add_entry, []
 
-    # 3 entries a sample, 7 samples a shard: entry 23 is the second of the 8th sample, in
-    # session_00's second shard (session_00 has 9 segments since synthetic speakers take
-    # turns; it was entry 30 when it had more)
-    def interrupt_at_the_23rd_entry(self, name, data):
+    # 3 entries a sample: the second entry of session_01's second sample
+    def interrupt_in_the_second_session(tar, name, data):
         calls.append(name)
-        if len(calls) == 3 * 7 + 2:
+        if len(calls) == 3 * (first + 1) + 2:
             raise KeyboardInterrupt
-        return add(self, name, data)
+        return add(tar, name, data)
 
-    monkeypatch.setattr(TarWriter, "_add", interrupt_at_the_23rd_entry)
+    monkeypatch.setattr(wds, "add_entry", interrupt_in_the_second_session)
     out = tmp_path / "wds"
     with pytest.raises(ExportInterrupted):
         export_split(dataset, "dev", out, ExportSettings("wds", shard_size="7"), progress=False)
-    assert _no_leftovers(out) and sorted(p.name for p in (out / "wds").iterdir()) == ["dev-session_00-00000.tar"]
+    assert _no_leftovers(out) and [p.name for p in out.rglob("*.tar")] == ["dev-session_00.tar"]
     monkeypatch.undo()
     export_split(dataset, "dev", out, ExportSettings("wds", shard_size="7"), progress=False)
     assert _files(out) == _files(exports["wds"])

@@ -122,7 +122,7 @@ def test_remove_partials_leaves_other_sessions_with_a_longer_name(tmp_path):
     """A --shard job removes its own sessions' partial files only: session_4's names are not a
     prefix match for session_40's (nor session_4-1's)."""
     def partials(session):
-        return [f"wds/train-{session}-00000.partial.tar", f"wds/train-{session}-00012.partial.tar",
+        return [f"parts/wds/train-{session}.partial.tar",
                 f"hf/parts/train-{session}.partial.arrow", f"parts/train-{session}-4242.partial.mp4",
                 f"train/{session}/spk_1/0000000-0000050.partial.mp4"]
 
@@ -135,14 +135,15 @@ def test_remove_partials_removes_temporary_names_of_its_sessions_only(tmp_path):
     for the run's own sessions; other sessions' (also those whose names start alike) and
     complete files stay."""
     def leftovers(session):
-        return [f"wds/.train-{session}-00003.tar.tmp77", f"hf/parts/.train-{session}.arrow.tmp1",
+        return [f"parts/wds/.train-{session}.tar.tmp77", f"hf/parts/.train-{session}.arrow.tmp1",
                 f"train/{session}/spk_1/.0000000-0000050.mp4.tmp4242",
                 f"train/{session}/spk_1/.0000000-0000050.flac.tmp9"]
 
     def complete(session):
-        return [f"wds/train-{session}-00000.tar", f"train/{session}/spk_1/0000000-0000050.txt",
+        return [f"parts/wds/train-{session}.tar", f"train/{session}/spk_1/0000000-0000050.txt",
                 f"parts/train-{session}.jsonl"]
 
     mine = leftovers("session_4")
-    others = leftovers("session_40") + leftovers("session_4-1") + complete("session_4") + ["wds/.shards.txt.tmp5"]
+    others = (leftovers("session_40") + leftovers("session_4-1") + complete("session_4")
+              + ["wds/.shards.txt.tmp5", "wds/.train-00004.tar.tmp6"])  # the merge's own, removed by the merge
     _removes_exactly(tmp_path, mine, others)

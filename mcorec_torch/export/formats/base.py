@@ -176,7 +176,10 @@ class ExportFormat(abc.ABC):
 
     @abc.abstractmethod
     def finalize(self, out: Path, split: str, records: List[Record]) -> None:
-        """Write the format's own final files from the records of every session (the merge)."""
+        """Write the format's own final files from the records of every session (the merge;
+        ``records`` as the sessions' part files hold them). A format whose final files are not
+        the sessions' (``wds`` shards) sets each record's final ``paths`` here: the manifest is
+        written from ``records`` after this returns."""
 
     @abc.abstractmethod
     def read(self, out: Path, records: List[Record], color: str) -> Iterator[Sample]:

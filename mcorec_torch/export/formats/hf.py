@@ -1,13 +1,16 @@
-"""The ``hf`` format: Hugging Face ``datasets`` Arrow with a declared schema.
+"""The ``hf`` format: Hugging Face ``datasets`` Arrow with a declared schema, which
+``datasets.load_from_disk(OUT/hf/dataset)[0]`` reads in the library's own install: no column
+needs a decoder ``datasets`` lacks (its ``Audio`` and ``Video`` features decode only through
+torchcodec, which is not a dependency).
 
-Columns: ``id``, ``split``, ``session``, ``speaker``, ``text`` (strings), ``conversation``,
-``frame_start``, ``frame_end``, ``frames`` (int32; central frames), ``start``, ``end``,
-``seconds`` (float64 seconds), ``video_mask`` (bool per frame), ``video`` (the segment's mp4
-as bytes, frames and 16 kHz audio; or with ``video="npy"`` an ``Array4D`` uint8 ``[T, C, H,
-W]``), ``audio`` (an ``Audio(sampling_rate=16000)`` of FLAC or, lossless, float WAV bytes)
-and ``tokens`` (int64 ids) when a tokenizer is configured. Each session is written as one
-Arrow part (``hf/parts``); the merge joins them into ``hf/dataset`` for
-``datasets.load_from_disk``. ``datasets`` is imported inside the functions.
+Columns: ``id``, ``split``, ``session``, ``speaker``, ``text``, ``color`` (strings),
+``conversation``, ``frame_start``, ``frame_end``, ``frames`` (int32; central frames), ``start``,
+``end``, ``seconds`` (float64 seconds), ``video_mask`` (bool per frame), ``audio`` (float32
+samples at 16 kHz, ``640 * frames`` of them: the dataset's audio exactly), ``video`` (the
+segment's mp4 as bytes, frames and audio, decoded by :func:`row_sample`; or with
+``video="npy"`` an ``Array4D`` uint8 ``[T, C, H, W]``) and ``tokens`` (int64 ids) when a
+tokenizer is configured. Each session is written as one Arrow part (``hf/parts``); the merge
+joins them into ``hf/dataset``. ``datasets`` is imported inside the functions.
 """
 from __future__ import annotations
 
@@ -18,9 +21,11 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 import numpy as np
+import torch
 
 from ..._io import atomic_path
 from ...corpus.layout import CROP_SIZES
+from ...errors import MCoRecDataError
 from ...media.color import channels_of
 from ...timeline import SAMPLE_RATE, frame_to_sample
 from .. import codec
@@ -30,36 +35,24 @@ from .base import ExportFormat, PendingFile, Record, Sample, SessionWriter, left
 _STRINGS = ("id", "split", "session", "speaker", "text")
 _INTS = ("conversation", "frame_start", "frame_end", "frames")
 _FLOATS = ("start", "end", "seconds")
+#: What ``hf/dataset``'s ``info.description`` says (``datasets`` shows it with the dataset's info).
+DESCRIPTION = ("MCoRec segments exported by mcorec_torch (SPEC §7). audio: float32 samples at "
+               f"{SAMPLE_RATE} Hz; video: the segment's mp4 bytes (frames and audio) or uint8 [T, C, H, W] "
+               "frames; video_mask: False on padding frames (25 fps). "
+               "mcorec_torch.export.row_sample(row) gives a row as a sample dict of tensors.")
 
 
-# The Arrow storage of ``datasets.Audio`` ({bytes, path}). Parts are written with it and the
-# merge casts the column to ``Audio``: datasets >= 4 encodes an ``Audio`` value only through
-# torchcodec (which needs the system FFmpeg libraries); the cast is Arrow-only.
-def _audio_storage() -> Dict[str, Any]:
-    from datasets import Value
-
-    return {"bytes": Value("binary"), "path": Value("string")}
-
-
-def _audio_feature() -> Any:
-    from datasets import Audio
-
-    return Audio(sampling_rate=SAMPLE_RATE)
-
-
-def features(settings: ExportSettings, channels: int, height: int, width: int, tokens: bool,
-             audio_storage: bool = False) -> Any:
-    """The ``datasets.Features`` of an ``hf`` export (frame size from the crops); with
-    ``audio_storage`` the audio column is Audio's plain storage struct (what parts hold)."""
+def features(settings: ExportSettings, channels: int, height: int, width: int, tokens: bool) -> Any:
+    """The ``datasets.Features`` of an ``hf`` export (frame size from the crops)."""
     from datasets import Array4D, Features, List as HFList, Value
 
-    columns: Dict[str, Any] = {name: Value("string") for name in _STRINGS}
+    columns: Dict[str, Any] = {name: Value("string") for name in _STRINGS + ("color",)}
     columns.update({name: Value("int32") for name in _INTS})
     columns.update({name: Value("float64") for name in _FLOATS})
     columns["video_mask"] = HFList(Value("bool"))
     columns["video"] = (Array4D(shape=(None, channels, height, width), dtype="uint8") if settings.video == "npy"
                         else Value("binary"))
-    columns["audio"] = _audio_storage() if audio_storage else _audio_feature()
+    columns["audio"] = HFList(Value("float32"))
     if tokens:
         columns["tokens"] = HFList(Value("int64"))
     return Features(columns)
@@ -82,15 +75,18 @@ class PartWriter:
         from datasets.arrow_writer import ArrowWriter
 
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.features = features(settings, *_frame_shape(dataset), tokens=dataset.tokenizer is not None,
-                                 audio_storage=True)
+        self.color = dataset.options.color
+        self.features = features(settings, *_frame_shape(dataset), tokens=dataset.tokenizer is not None)
         self.writer = ArrowWriter(features=self.features, path=os.fspath(path))
 
-    def add(self, record: Dict[str, Any], video: Any, audio: bytes, tokens: Optional[Any]) -> None:
+    def add(self, record: Dict[str, Any], video: Any, audio: np.ndarray, tokens: Optional[Any]) -> None:
+        """One row: ``video`` mp4 bytes or a uint8 ``[T, C, H, W]`` array, ``audio`` float32
+        samples at 16 kHz."""
         row: Dict[str, Any] = {name: record[name] for name in _STRINGS + _INTS + _FLOATS}
+        row["color"] = self.color
         row["video_mask"] = mask_from_padding(record["padding"], record["frames"]).tolist()
         row["video"] = video
-        row["audio"] = {"bytes": audio, "path": None}
+        row["audio"] = np.ascontiguousarray(audio, dtype=np.float32)
         if "tokens" in self.features:
             row["tokens"] = [int(t) for t in tokens]
         self.writer.write(self.features.encode_example(row))
@@ -109,7 +105,7 @@ def join_parts(parts: List[Path], target: Path) -> None:
 
     disable_progress_bar()
     joined = concatenate_datasets([Dataset.from_file(os.fspath(p)) for p in parts])
-    joined = joined.cast_column("audio", _audio_feature())
+    joined.info.description = DESCRIPTION
     if target.parent.is_dir():
         for stale in target.parent.iterdir():
             if leftover_target(stale.name) == target.name:
@@ -118,21 +114,40 @@ def join_parts(parts: List[Path], target: Path) -> None:
         joined.save_to_disk(os.fspath(tmp))
 
 
-def row_sample(row: Dict[str, Any], color: str) -> Dict[str, Any]:
-    """A row of the saved dataset (``Audio(decode=False)``, python format) as the SPEC §4
-    sample dict of numpy arrays."""
+def row_sample(row: Dict[str, Any], color: Optional[str] = None) -> Dict[str, Any]:
+    """A row of ``hf/dataset`` (``datasets.load_from_disk(...)[i]``, in the python, numpy or
+    torch format) as the SPEC §4 sample dict of tensors: ``video`` uint8 ``[T, C, H, W]`` (an
+    mp4 decoded in ``color``, default the row's own), ``video_mask`` bool ``[T]`` (padding
+    frames zero), ``audio`` float32 ``[640 * T]`` at 16 kHz, ``tokens`` int64 when the row has
+    them, and the row's ids, frames and seconds."""
     frames = int(row["frames"])
+    mask = _array(row["video_mask"], bool)
     if isinstance(row["video"], (bytes, bytearray)):
-        video, _ = codec.read_segment_mp4(bytes(row["video"]), color, frames, name=row["id"])
+        video, _ = codec.read_segment_mp4(bytes(row["video"]), color or str(row["color"]), frames, name=str(row["id"]))
     else:
-        video = np.asarray(row["video"], dtype=np.uint8)
-    sample = {key: row[key] for key in _STRINGS + _INTS + _FLOATS}
-    sample["video"] = video
-    sample["video_mask"] = np.asarray(row["video_mask"], dtype=bool)
-    sample["audio"] = codec.read_audio_file(row["audio"]["bytes"], frame_to_sample(frames))
+        video = _array(row["video"], np.uint8)
+    video[~mask] = 0
+    sample: Dict[str, Any] = {key: _plain(row[key]) for key in _STRINGS + _INTS + _FLOATS}
+    sample["video"] = torch.from_numpy(video)
+    sample["video_mask"] = torch.from_numpy(mask)
+    sample["audio"] = torch.from_numpy(_array(row["audio"], np.float32))
+    if sample["audio"].shape[0] != frame_to_sample(frames):
+        raise MCoRecDataError(str(row["id"]), f"holds {sample['audio'].shape[0]} audio samples for {frames} frames "
+                                              f"(an hf export has {frame_to_sample(1)} a frame)")
     if "tokens" in row:
-        sample["tokens"] = np.asarray(row["tokens"], dtype=np.int64)
+        sample["tokens"] = torch.from_numpy(_array(row["tokens"], np.int64))
     return sample
+
+
+def _array(value: Any, dtype: Any) -> np.ndarray:
+    """A writable numpy copy of a row's list, array or tensor value, in ``dtype``."""
+    return np.array(value.numpy() if isinstance(value, torch.Tensor) else value, dtype=dtype)
+
+
+def _plain(value: Any) -> Any:
+    """The python ``str``/``int``/``float`` of a row value in any format (numpy scalars and
+    0-d tensors have ``item()``)."""
+    return value.item() if hasattr(value, "item") else value
 
 
 class ArrowWriter(SessionWriter):
@@ -153,8 +168,7 @@ class ArrowWriter(SessionWriter):
         sample = self.load(i)
         # npy mode stores the frames array itself (no .npy bytes); else the encoded mp4
         video = sample["video"].numpy() if self.settings.video == "npy" else self.mp4_bytes(sample)
-        audio = self.audio_bytes(sample)
-        self.rows.add(record, video, audio, sample.get("tokens"))
+        self.rows.add(record, video, sample["audio"].numpy(), sample.get("tokens"))
         return dict(record, paths={"arrow": self.path.relative_to(self.out).as_posix()})
 
     def close(self) -> None:
@@ -185,7 +199,7 @@ class HfFormat(ExportFormat):
     def read(self, out: Path, records: List[Record], color: str) -> Iterator[Sample]:
         import datasets
 
-        table = datasets.load_from_disk(str(out / "hf" / "dataset")).cast_column("audio", datasets.Audio(decode=False))
+        table = datasets.load_from_disk(str(out / "hf" / "dataset"))
         ids = {r["id"] for r in records}
         for row in table.filter(lambda batch: [i in ids for i in batch["id"]], batched=True):
             yield row_sample(row, color)
