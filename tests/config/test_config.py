@@ -185,9 +185,21 @@ def test_dataset_section_is_derived_from_dataset_options():
     assert [(f.name, f.default) for f in ours] == [(f.name, f.default) for f in theirs]
     # the same types, a closed choice (Literal in DatasetOptions) as str holding its choices in metadata
     option_hints = typing.get_type_hints(DatasetOptions)
-    plain = {name: str if typing.get_origin(hint) is typing.Literal else hint for name, hint in option_hints.items()}
-    assert typing.get_type_hints(DatasetConfig) == plain
-    assert {n: typing.get_args(h) for n, h in option_hints.items() if typing.get_origin(h) is typing.Literal} == \
+
+    def plain(hint):  # Optional[Literal[...]] (an option that may be off) is Optional[str]
+        if typing.get_origin(hint) is typing.Literal:
+            return str
+        if typing.get_origin(hint) is typing.Union:
+            return typing.Union[tuple(plain(arg) for arg in typing.get_args(hint))]
+        return hint
+
+    def literal(hint):
+        if typing.get_origin(hint) is typing.Union:
+            return next((literal(arg) for arg in typing.get_args(hint) if literal(arg)), None)
+        return hint if typing.get_origin(hint) is typing.Literal else None
+
+    assert typing.get_type_hints(DatasetConfig) == {name: plain(hint) for name, hint in option_hints.items()}
+    assert {n: typing.get_args(literal(h)) for n, h in option_hints.items() if literal(h)} == \
         {s.name: i.choices for s, i in option_fields() if i.choices}
     assert {f.name: f.metadata.get("choices") for f in ours} == {s.name: i.choices for s, i in option_fields()}
     assert typing.get_type_hints(ExperimentConfig)["dataset"] is DatasetConfig
