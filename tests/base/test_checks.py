@@ -25,7 +25,7 @@ def test_every_dataset_option_error_names_its_option():
              "min_video_coverage": 2.0, "min_duration": -1.0, "max_duration": 0.0, "merge_gap": -0.5,
              "on_error": "ignore", "label_dir": "", "frame_cache": "yes", "segments": "vad",
              "chunk_size": 0.0, "asd_exact_baseline": 1, "exclude": "session_00", "allow_empty": "yes",
-             "lip_source": "drawn", "lip_dir": 3}
+             "lip_source": "drawn", "lip_dir": 3, "activity": "vad", "non_target": "nobody"}
     assert set(wrong) == {spec.name for spec, _ in option_fields()}
     for name, value in wrong.items():
         with pytest.raises(OptionError) as info:
