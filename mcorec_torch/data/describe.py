@@ -174,12 +174,12 @@ def duration_histogram(seconds: np.ndarray) -> List[Tuple[float, float, int]]:
     return [(k * width, (k + 1) * width, int(n)) for k, n in enumerate(counts.tolist())]
 
 
-def session_overlap(path: str, label_dir: str, chunk_size: float) -> Tuple[Optional[float], Optional[float]]:
+def session_overlap(path: str, label_dir: str) -> Tuple[Optional[float], Optional[float]]:
     """``(speech, overlap)`` seconds of a session from its labels (module docstring); ``(None,
     None)`` when it has no labels folder."""
     if not labels_dir_exists(path, label_dir):
         return None, None
-    active = session_activity(path, "labels", label_dir, chunk_size).active
+    active = session_activity(path, "labels", label_dir).active
     speaking = active.sum(axis=0)
     return int((speaking >= 1).sum()) / FPS, int((speaking >= 2).sum()) / FPS
 
@@ -206,7 +206,7 @@ def describe_dataset(dataset: Dataset) -> DatasetDescription:
     for session_row in sorted(by_session, key=lambda r: (index.sessions[r].split, index.sessions[r].name)):
         session = index.sessions[session_row]
         rows = by_session[session_row]
-        speech, overlap = session_overlap(session.path, options.label_dir, options.chunk_size)
+        speech, overlap = session_overlap(session.path, options.label_dir)
         conversations = {index.speakers[r].conversation for r in rows} - {-1}
         per_session.append(SessionFigures(
             session.split, session.name, sum(segments_of[r] for r in rows), sum(frames_of[r] for r in rows) / FPS,

@@ -120,10 +120,10 @@ def test_the_overlap_of_a_hand_built_session(tmp_path):
         "spk_1": ((0.0, 10.0), [(0.961, 2.0)]),
         "spk_2": ((1.5, 3.0), [(1.0, 4.0), (5.0, 6.0)]),
     })
-    speech, overlap = session_overlap(str(tmp_path / "s"), "labels", 3.0)
+    speech, overlap = session_overlap(str(tmp_path / "s"), "labels")
     # speech: frames 0-74 (spk_2 clipped to its UEM frames [37, 75)); overlap: 24, and 37-49
     assert (speech, overlap) == (75 / 25, 14 / 25)
-    assert session_overlap(str(tmp_path / "nolabels"), "labels", 3.0) == (None, None)
+    assert session_overlap(str(tmp_path / "nolabels"), "labels") == (None, None)
 
 
 def test_the_histogram_bins():
