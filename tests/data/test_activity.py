@@ -264,3 +264,19 @@ def test_the_options_are_flags_too():
         (None, "-")  # off by default, and not part of the index's cache key
     with pytest.raises(SystemExit):
         parser.parse_args(["--non-target", "nobody"])
+
+
+@pytest.mark.slow  # worker processes
+@pytest.mark.parametrize("context", ["fork", "spawn"])
+def test_workers_compute_their_own_sessions_and_give_the_same_batches(dev_split, tmp_path, context):
+    from torch.utils.data import DataLoader
+
+    dataset = MCoRecDataset(dev_split[0], cache_dir=tmp_path, activity="asd", non_target="others")
+    batches = [[0, 1, 2], [len(dataset) - 1, 3]]
+    expected = [collate([dataset[i] for i in batch]) for batch in batches]
+    loader = DataLoader(dataset, batch_sampler=batches, collate_fn=collate, num_workers=2,
+                        multiprocessing_context=context)
+    for got, want in zip(loader, expected):
+        for key in ACTIVITY_KEYS:
+            assert torch.equal(got[key], want[key]), key
+        assert got[ACTIVITY_SPEAKERS] == want[ACTIVITY_SPEAKERS]
