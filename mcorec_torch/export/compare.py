@@ -5,7 +5,8 @@ to what the codecs allow: every frame that exists shows the same frame index as 
 dataset's frame (when the frames carry one, as synthetic splits do; else the mean absolute
 pixel difference is at most ``max_pixel_error`` gray levels), padding stays masked, the audio
 is ``SAMPLES_PER_FRAME * T`` samples at lag 0 (within ``max_lag`` samples) and at the dataset's
-level (within 1 dB). Texts, ids, frames and seconds must always be equal.
+level (within 1 dB). Texts, ids, frames and seconds, and the who-speaks-when keys (the
+``activity`` option), must always be equal.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any, Dict, Iterable, List, Tuple
 
 import numpy as np
 
+from ..data.sample import ACTIVITY_KEYS, ACTIVITY_SPEAKERS
 from ..qa.verify import audio_lag, gain_db
 from ..synthetic import decode_frame_index
 
@@ -84,7 +86,18 @@ def compare(exported: Dict[str, Any], reference: Dict[str, Any], video_exact: bo
         found, indexed = _compare_video(sid, video, ref_video, ref_mask, video_exact, max_pixel_error)
         problems += found
     problems += _compare_audio(sid, np.asarray(exported["audio"]), reference["audio"].numpy(), audio_exact, max_lag)
+    problems += _compare_activity(sid, exported, reference)
     return problems, indexed
+
+
+def _compare_activity(sid: str, exported: Dict[str, Any], reference: Dict[str, Any]) -> List[str]:
+    """Problems of the who-speaks-when keys (the ``activity`` option): always exact."""
+    problems = [f"{sid}: {key} differs from the dataset's" for key in ACTIVITY_KEYS if key in reference
+                and (exported.get(key) is None or not np.array_equal(np.asarray(exported[key]), reference[key].numpy()))]
+    if ACTIVITY_SPEAKERS in reference and list(exported.get(ACTIVITY_SPEAKERS) or []) != reference[ACTIVITY_SPEAKERS]:
+        problems.append(f"{sid}: activity_speakers is {exported.get(ACTIVITY_SPEAKERS)!r}, "
+                        f"the dataset has {reference[ACTIVITY_SPEAKERS]!r}")
+    return problems
 
 
 def segment_numbers(dataset: Any) -> Dict[str, int]:

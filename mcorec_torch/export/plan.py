@@ -14,6 +14,7 @@ import numpy as np
 
 from .._io import atomic_write_text
 from ..checks import OptionError, check_choice, check_int
+from ..data.sample import ACTIVITY_KEYS, ACTIVITY_SPEAKERS
 from ..errors import MCoRecDataError, PathLike
 from ..timeline import FPS
 from .formats import FORMATS, VIDEO_CHOICES, get_format
@@ -98,6 +99,12 @@ class ExportPlan:
         i, n = shard
         self.sessions: Dict[str, List[int]] = {name: rows for k, (name, rows) in
                                                enumerate(self.all_sessions.items()) if k % n == i}
+        #: The who-speaks-when keys the samples hold (``ACTIVITY_KEYS`` order; the ``activity``
+        #: option) and each one's numpy dtype; empty without the option.
+        self.activity: Dict[str, np.dtype] = {}
+        if getattr(dataset, "activity_table", None) is not None and len(dataset):
+            info = dataset.segment_info(0)
+            self.activity = {key: info[key].numpy().dtype for key in ACTIVITY_KEYS if key in info}
         get_format(settings.format).check_plan(self)
 
     def fingerprint(self) -> Dict[str, Any]:
@@ -114,7 +121,8 @@ class ExportPlan:
         return json.loads(json.dumps(fingerprint))
 
     def record(self, i: int) -> Dict[str, Any]:
-        """The manifest line of segment ``i`` without its ``paths`` (seconds, frames, ids)."""
+        """The manifest line of segment ``i`` without its ``paths`` (seconds, frames, ids, and
+        with the ``activity`` option ``activity_speakers``: the columns of its activity arrays)."""
         dataset, index = self.dataset, self.dataset.index
         row = dataset.index_row(i)
         speaker = index.speakers[int(index.speaker[row])]
@@ -126,6 +134,8 @@ class ExportPlan:
                   "padding": _padding_runs(index.pieces(row), f1 - f0)}
         if dataset.tokenizer is not None:
             record["tokens"] = [int(t) for t in dataset.tokenizer.encode(record["text"])]
+        if self.activity:
+            record[ACTIVITY_SPEAKERS] = list(dataset.segment_info(i)[ACTIVITY_SPEAKERS])
         return record
 
     def stem(self, record: Dict[str, Any]) -> str:

@@ -125,6 +125,11 @@ class SessionWriter(abc.ABC):
             return ".npy", codec.npy_bytes(sample["video"].numpy())
         return ".mp4", self.mp4_bytes(sample)
 
+    def activity_files(self, sample: Sample) -> Dict[str, bytes]:
+        """``{key: .npy bytes}`` of the sample's who-speaks-when arrays (``plan.activity``: the
+        ``activity`` option's ``ACTIVITY_KEYS``; none without it)."""
+        return {key: codec.npy_bytes(sample[key].numpy()) for key in self.plan.activity}
+
     def audio_bytes(self, sample: Sample) -> bytes:
         """The sample's audio as a FLAC file, or lossless as a float WAV file (16 kHz mono)."""
         audio = sample["audio"].numpy()

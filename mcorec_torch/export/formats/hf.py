@@ -8,8 +8,10 @@ Columns: ``id``, ``split``, ``session``, ``speaker``, ``text``, ``color`` (strin
 ``end``, ``seconds`` (float64 seconds), ``video_mask`` (bool per frame), ``audio`` (float32
 samples at 16 kHz, ``640 * frames`` of them: the dataset's audio exactly), ``video`` (the
 segment's mp4 as bytes, frames and audio, decoded by :func:`row_sample`; or with
-``video="npy"`` an ``Array4D`` uint8 ``[T, C, H, W]``) and ``tokens`` (int64 ids) when a
-tokenizer is configured. Each session is written as one Arrow part (``hf/parts``); the merge
+``video="npy"`` an ``Array4D`` uint8 ``[T, C, H, W]``), ``tokens`` (int64 ids) when a
+tokenizer is configured, and with the ``activity`` option ``activity`` (bool ``[T][S]``),
+``stno`` (float32 ``[T][4]``), ``activity_scores`` (float32 ``[T][S]``, ``activity="asd"``)
+and ``activity_speakers`` (the ``S`` columns' names). Each session is written as one Arrow part (``hf/parts``); the merge
 joins them into ``hf/dataset``. ``datasets`` is imported inside the functions.
 """
 from __future__ import annotations
@@ -25,6 +27,7 @@ import torch
 
 from ..._io import atomic_path
 from ...corpus.layout import CROP_SIZES
+from ...data.sample import ACTIVITY_KEYS, ACTIVITY_SPEAKERS
 from ...errors import MCoRecDataError
 from ...media.color import channels_of
 from ...timeline import SAMPLE_RATE, frame_to_sample
@@ -42,8 +45,11 @@ DESCRIPTION = ("MCoRec segments exported by mcorec_torch (SPEC §7). audio: floa
                "mcorec_torch.export.row_sample(row) gives a row as a sample dict of tensors.")
 
 
-def features(settings: ExportSettings, channels: int, height: int, width: int, tokens: bool) -> Any:
-    """The ``datasets.Features`` of an ``hf`` export (frame size from the crops)."""
+def features(settings: ExportSettings, channels: int, height: int, width: int, tokens: bool,
+             activity: Optional[Dict[str, np.dtype]] = None) -> Any:
+    """The ``datasets.Features`` of an ``hf`` export (frame size from the crops); ``activity``:
+    the who-speaks-when keys and dtypes (``ExportPlan.activity``), each a ``List(List(dtype))``
+    column ``[T][S]`` (``[T][4]`` for ``stno``), with ``activity_speakers``."""
     from datasets import Array4D, Features, List as HFList, Value
 
     columns: Dict[str, Any] = {name: Value("string") for name in _STRINGS + ("color",)}
@@ -55,6 +61,10 @@ def features(settings: ExportSettings, channels: int, height: int, width: int, t
     columns["audio"] = HFList(Value("float32"))
     if tokens:
         columns["tokens"] = HFList(Value("int64"))
+    for key, dtype in (activity or {}).items():
+        columns[key] = HFList(HFList(Value(np.dtype(dtype).name)))
+    if activity:
+        columns[ACTIVITY_SPEAKERS] = HFList(Value("string"))
     return Features(columns)
 
 
@@ -71,17 +81,20 @@ def _frame_shape(dataset: Any) -> tuple:
 class PartWriter:
     """Rows of one session into an Arrow file at ``path``."""
 
-    def __init__(self, path: Path, settings: ExportSettings, dataset: Any) -> None:
+    def __init__(self, path: Path, plan: ExportPlan) -> None:
         from datasets.arrow_writer import ArrowWriter
 
         path.parent.mkdir(parents=True, exist_ok=True)
+        dataset = plan.dataset
         self.color = dataset.options.color
-        self.features = features(settings, *_frame_shape(dataset), tokens=dataset.tokenizer is not None)
+        self.features = features(plan.settings, *_frame_shape(dataset), tokens=dataset.tokenizer is not None,
+                                 activity=plan.activity)
         self.writer = ArrowWriter(features=self.features, path=os.fspath(path))
 
-    def add(self, record: Dict[str, Any], video: Any, audio: np.ndarray, tokens: Optional[Any]) -> None:
+    def add(self, record: Dict[str, Any], video: Any, audio: np.ndarray, tokens: Optional[Any],
+            activity: Dict[str, np.ndarray]) -> None:
         """One row: ``video`` mp4 bytes or a uint8 ``[T, C, H, W]`` array, ``audio`` float32
-        samples at 16 kHz."""
+        samples at 16 kHz, ``activity`` the who-speaks-when arrays by key."""
         row: Dict[str, Any] = {name: record[name] for name in _STRINGS + _INTS + _FLOATS}
         row["color"] = self.color
         row["video_mask"] = mask_from_padding(record["padding"], record["frames"]).tolist()
@@ -89,6 +102,9 @@ class PartWriter:
         row["audio"] = np.ascontiguousarray(audio, dtype=np.float32)
         if "tokens" in self.features:
             row["tokens"] = [int(t) for t in tokens]
+        row.update(activity)
+        if ACTIVITY_SPEAKERS in self.features:
+            row[ACTIVITY_SPEAKERS] = list(record[ACTIVITY_SPEAKERS])
         self.writer.write(self.features.encode_example(row))
 
     def close(self) -> None:
@@ -118,8 +134,9 @@ def row_sample(row: Dict[str, Any], color: Optional[str] = None) -> Dict[str, An
     """A row of ``hf/dataset`` (``datasets.load_from_disk(...)[i]``, in the python, numpy or
     torch format) as the SPEC §4 sample dict of tensors: ``video`` uint8 ``[T, C, H, W]`` (an
     mp4 decoded in ``color``, default the row's own), ``video_mask`` bool ``[T]`` (padding
-    frames zero), ``audio`` float32 ``[640 * T]`` at 16 kHz, ``tokens`` int64 when the row has
-    them, and the row's ids, frames and seconds."""
+    frames zero), ``audio`` float32 ``[640 * T]`` at 16 kHz, ``tokens`` int64 and the
+    who-speaks-when keys (``activity`` bool, ``stno`` and ``activity_scores`` float32,
+    ``activity_speakers``) when the row has them, and the row's ids, frames and seconds."""
     frames = int(row["frames"])
     mask = _array(row["video_mask"], bool)
     if isinstance(row["video"], (bytes, bytearray)):
@@ -136,11 +153,17 @@ def row_sample(row: Dict[str, Any], color: Optional[str] = None) -> Dict[str, An
                                               f"(an hf export has {frame_to_sample(1)} a frame)")
     if "tokens" in row:
         sample["tokens"] = torch.from_numpy(_array(row["tokens"], np.int64))
+    for key in ACTIVITY_KEYS:
+        if key in row:
+            array = _array(row[key], None)
+            sample[key] = torch.from_numpy(array if array.dtype == bool else array.astype(np.float32))
+    if ACTIVITY_SPEAKERS in row:
+        sample[ACTIVITY_SPEAKERS] = [str(name) for name in row[ACTIVITY_SPEAKERS]]
     return sample
 
 
 def _array(value: Any, dtype: Any) -> np.ndarray:
-    """A writable numpy copy of a row's list, array or tensor value, in ``dtype``."""
+    """A writable numpy copy of a row's list, array or tensor value, in ``dtype`` (``None``: its own)."""
     return np.array(value.numpy() if isinstance(value, torch.Tensor) else value, dtype=dtype)
 
 
@@ -159,7 +182,7 @@ class ArrowWriter(SessionWriter):
         self.path = out / "hf" / "parts" / f"{plan.split}-{session}.arrow"
         self.pending = PendingFile(self.path)
         try:
-            self.rows = PartWriter(self.pending.tmp, self.settings, plan.dataset)
+            self.rows = PartWriter(self.pending.tmp, plan)
         except BaseException:
             self.pending.discard()
             raise
@@ -168,7 +191,8 @@ class ArrowWriter(SessionWriter):
         sample = self.load(i)
         # npy mode stores the frames array itself (no .npy bytes); else the encoded mp4
         video = sample["video"].numpy() if self.settings.video == "npy" else self.mp4_bytes(sample)
-        self.rows.add(record, video, sample["audio"].numpy(), sample.get("tokens"))
+        activity = {key: sample[key].numpy() for key in self.plan.activity}
+        self.rows.add(record, video, sample["audio"].numpy(), sample.get("tokens"), activity)
         return dict(record, paths={"arrow": self.path.relative_to(self.out).as_posix()})
 
     def close(self) -> None:

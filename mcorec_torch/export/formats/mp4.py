@@ -1,12 +1,16 @@
 """The ``mp4`` format: per segment ``<split>/<session>/<speaker>/<F0>-<F1>.mp4`` (frames and
-16 kHz audio) and ``.txt`` (the text, one line), and ``OUT/<split>.csv``, auto_avsr's label
-list. :class:`FilesWriter` and :func:`read_files_record` serve ``lhotse`` too."""
+16 kHz audio) and ``.txt`` (the text, one line), with the ``activity`` option
+``.activity.npy``, ``.stno.npy`` (and ``.activity_scores.npy``), and ``OUT/<split>.csv``,
+auto_avsr's label list. :class:`FilesWriter` and :func:`read_files_record` serve ``lhotse`` too."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
+import numpy as np
+
 from ..._io import atomic_write_text
+from ...data.sample import ACTIVITY_KEYS
 from ...errors import MCoRecDataError, PathLike
 from ...timeline import frame_to_sample
 from .. import codec
@@ -16,7 +20,8 @@ from .base import ExportFormat, Record, Sample, SessionWriter, commit_bytes, com
 
 class FilesWriter(SessionWriter):
     """Per segment ``<stem>.mp4`` and ``<stem>.txt`` (and, with :attr:`audio_file`, the audio as
-    ``<stem>.flac`` or ``.wav``); complete files of an earlier run are kept."""
+    ``<stem>.flac`` or ``.wav``; with the ``activity`` option ``<stem>.<key>.npy`` of each of
+    the sample's ``ACTIVITY_KEYS``); complete files of an earlier run are kept."""
 
     #: Whether the audio is written beside the mp4 as its own file.
     audio_file = False
@@ -26,6 +31,7 @@ class FilesWriter(SessionWriter):
         paths = {"video": stem + ".mp4", "text": stem + ".txt"}
         if self.audio_file:
             paths["audio"] = stem + self.settings.audio_suffix
+        paths.update({key: f"{stem}.{key}.npy" for key in self.plan.activity})
         record = dict(record, paths=paths)
         if all((self.out / p).exists() for p in paths.values()):
             self.reused += 1
@@ -35,13 +41,16 @@ class FilesWriter(SessionWriter):
             tmp, sample["video"].numpy(), sample["audio"].numpy(), self.settings.lossless))
         if "audio" in paths:
             commit_bytes(self.out / paths["audio"], self.audio_bytes(sample))
+        for key, data in self.activity_files(sample).items():
+            commit_bytes(self.out / paths[key], data)
         commit_bytes(self.out / paths["text"], (record["text"] + "\n").encode("utf-8"))
         return record
 
 
 def read_files_record(out: PathLike, record: Record, color: str) -> Dict[str, Any]:
     """The sample of an ``mp4`` or ``lhotse`` export's record (the mp4's frames; the audio
-    file's samples when the record has one, else the mp4's)."""
+    file's samples when the record has one, else the mp4's; the ``.npy`` files of its
+    who-speaks-when keys)."""
     out = Path(out)
     path = out / record["paths"]["video"]
     if not path.exists():
@@ -49,7 +58,9 @@ def read_files_record(out: PathLike, record: Record, color: str) -> Dict[str, An
     video, audio = codec.read_segment_mp4(path, color, record["frames"], name=str(path))
     if "audio" in record["paths"]:
         audio = codec.read_audio_file(out / record["paths"]["audio"], frame_to_sample(record["frames"]))
-    return to_sample(record, video, audio)
+    activity = {key: np.load(out / record["paths"][key], allow_pickle=False)
+                for key in ACTIVITY_KEYS if key in record["paths"]}
+    return to_sample(record, video, audio, activity)
 
 
 def auto_avsr_csv(out: Path, split: str, records: List[Record]) -> None:

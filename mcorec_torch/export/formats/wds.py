@@ -23,6 +23,7 @@ import numpy as np
 from torch.utils.data import IterableDataset, get_worker_info
 
 from ..._io import atomic_write_text
+from ...data.sample import ACTIVITY_KEYS
 from ...errors import MCoRecDataError, PathLike
 from ...timeline import frame_to_sample
 from .. import codec
@@ -53,9 +54,10 @@ class TarWriter(SessionWriter):
     """The session's samples, in file order, in its part tar ``parts/wds/<split>-<session>.tar``
     (written under a temporary name, renamed when the session is complete); per sample
     ``<key>.mp4`` (frames + audio) or ``<key>.npy`` (frames) with ``<key>.flac``/``.wav``,
-    ``<key>.txt`` and ``<key>.json`` (the record). Keys are segment ids with ``/`` replaced by
-    ``_``. The record's ``paths`` say where the sample is and how many bytes its entries take:
-    ``{"part", "key", "bytes"}`` (the merge turns them into ``{"shard", "key"}``)."""
+    ``<key>.txt``, with the ``activity`` option ``<key>.activity.npy``, ``<key>.stno.npy`` (and
+    ``<key>.activity_scores.npy``), and ``<key>.json`` (the record). Keys are segment ids with
+    ``/`` replaced by ``_``. The record's ``paths`` say where the sample is and how many bytes
+    its entries take: ``{"part", "key", "bytes"}`` (the merge turns them into ``{"shard", "key"}``)."""
 
     def __init__(self, plan: ExportPlan, out: Path, session: str) -> None:
         super().__init__(plan, out, session)
@@ -76,6 +78,7 @@ class TarWriter(SessionWriter):
         entries = [(key + ext, video), (key + ".txt", record["text"].encode("utf-8"))]
         if ext == ".npy":
             entries.append((key + self.settings.audio_suffix, self.audio_bytes(sample)))
+        entries += [(f"{key}.{name}.npy", data) for name, data in self.activity_files(sample).items()]
         entries.append((key + ".json", json.dumps(record, sort_keys=True).encode("utf-8")))
         for name, data in entries:
             add_entry(self.tar, name, data)
@@ -218,7 +221,8 @@ def sample_from_wds(group: Dict[str, Any], color: str, name: str = "<shard>") ->
         audio = codec.read_audio_file(bytes(group[audio_key]), frame_to_sample(frames))
     else:
         raise MCoRecDataError(name, f"sample {group['__key__']!r} has neither .mp4 nor .npy frames")
-    return to_sample(record, video, audio)
+    activity = {key: codec.read_npy(group[f"{key}.npy"]) for key in ACTIVITY_KEYS if f"{key}.npy" in group}
+    return to_sample(record, video, audio, activity)
 
 
 def iter_wds(paths: Iterable[PathLike], color: str = "rgb") -> Iterator[Dict[str, Any]]:
