@@ -204,6 +204,32 @@ def test_a_missing_part_tar_is_named(dataset, tmp_path, monkeypatch):
         merge_export(out)
 
 
+def test_a_session_whose_every_segment_is_skipped_leaves_no_part_tar(split, dataset, tmp_path, monkeypatch):
+    """on_error="skip": session_01 fails throughout; the shards hold the other segments exactly
+    once, skipped.jsonl lists session_01's, and no part tar is left (also not session_01's, which
+    no record names)."""
+    from mcorec_torch.export.formats.base import SessionWriter
+
+    skipping = MCoRecDataset(split, cache_dir=dataset.cache_dir, color="gray", on_error="skip")
+    load = SessionWriter.load
+
+    def fail_session_01(self, i):
+        if self.session == "session_01":
+            raise RuntimeError("unreadable")
+        return load(self, i)
+
+    monkeypatch.setattr(SessionWriter, "load", fail_session_01)
+    out = tmp_path / "out"
+    result = export_split(skipping, "dev", out, _npy(), progress=False)
+    others = sorted(skipping.segment_id(i) for i in range(len(skipping))
+                    if not skipping.segment_id(i).startswith("session_01/"))
+    assert sorted(seg for seg, _ in result.skipped) == sorted(set(map(skipping.segment_id, range(len(skipping))))
+                                                              - set(others))
+    assert sorted(k for shard in _shard_keys(out) for k in shard) == sorted(s.replace("/", "_") for s in others)
+    assert not list(out.rglob("parts/wds/*")) and len((out / "skipped.jsonl").read_text().splitlines()) == \
+        len(skipping) - len(others)
+
+
 # ---- Hugging Face: the first access as a user types it -----------------------------------------
 
 #: What a user types, in a Python where ``import torchcodec`` fails (as in the library's own

@@ -268,7 +268,8 @@ class WdsFormat(ExportFormat):
     def finalize(self, out: Path, split: str, records: List[Record]) -> None:
         """Lay out the shards (:func:`plan_shards`), write those not there yet, list them in
         ``wds/shards.txt``, point each record at its shard, and remove the part tars."""
-        settings = ExportSettings(**read_fingerprint(out)["settings"])
+        fingerprint = read_fingerprint(out)
+        settings = ExportSettings(**fingerprint["settings"])
         shards = plan_shards(records, settings)
         names = [shard_name(split, k) for k in range(len(shards))]
         _remove_leftover_shards(out, split)
@@ -277,12 +278,11 @@ class WdsFormat(ExportFormat):
             if not (out / name).exists():
                 write_shard(out, name, [records[p] for p in positions], parts)
         atomic_write_text(out / "wds" / "shards.txt", "".join(name + "\n" for name in names))
-        used = sorted({r["paths"]["part"] for r in records})
         for name, positions in zip(names, shards):
             for p in positions:
                 records[p]["paths"] = {"shard": name, "key": records[p]["paths"]["key"]}
-        for part in used:
-            (out / part).unlink(missing_ok=True)
+        for session in fingerprint["sessions"]:  # also those whose every segment was skipped
+            (out / PART_FOLDER / f"{split}-{session}.tar").unlink(missing_ok=True)
 
     def read(self, out: Path, records: List[Record], color: str) -> Iterator[Sample]:
         """The samples of ``records``, in their order (each read from its shard by offset)."""
