@@ -29,6 +29,7 @@ from ..index.activity import (SessionActivity, non_target_columns, session_activ
                               stno_from_activity)
 from ..index.options import DatasetOptions
 from ..index.segment_index import SegmentIndex
+from ..timeline import SAMPLES_PER_FRAME
 from .sample import ACTIVITY_SPEAKERS
 
 __all__ = ["ActivityTable", "activity_coverage", "check_activity_options"]
@@ -60,6 +61,13 @@ class ActivityTable:
             self._sessions[session] = found
         return found
 
+    def _non_target(self, table: SessionActivity, name: str) -> np.ndarray:
+        """Bool ``[S]``: the columns of target ``name`` that ``stno`` counts as non-target."""
+        try:
+            return non_target_columns(table, name, self.options.non_target)
+        except ValueError as exc:  # a speaker without a conversation (checked when the dataset is built)
+            raise OptionError("non_target", str(exc)) from None
+
     def sample_keys(self, row: int) -> Dict[str, Any]:
         """``activity``, ``activity_speakers``, ``stno`` (and ``activity_scores``) of index row ``row``."""
         index = self.index
@@ -67,15 +75,48 @@ class ActivityTable:
         table = self.session(speaker.session)
         f0, f1 = int(index.frame_start[row]), int(index.frame_end[row])
         active, _known, scores = table.window(speaker.name, f0, f1)
-        try:
-            columns = non_target_columns(table, speaker.name, self.options.non_target)
-        except ValueError as exc:  # a speaker without a conversation (checked when the dataset is built)
-            raise OptionError("non_target", str(exc)) from None
+        columns = self._non_target(table, speaker.name)
         keys: Dict[str, Any] = {
             "activity": torch.from_numpy(np.ascontiguousarray(active.T)),
             ACTIVITY_SPEAKERS: [table.speakers[k] for k in table.column_order(speaker.name)],
             "stno": torch.from_numpy(stno_from_activity(active, columns)),
         }
+        if scores is not None:
+            keys["activity_scores"] = torch.from_numpy(np.ascontiguousarray(scores.T))
+        return keys
+
+
+    def with_interferer(self, row: int, other_row: int, shift: int) -> Dict[str, torch.Tensor]:
+        """``activity``, ``stno`` (and ``activity_scores``) of index row ``row`` after the audio of
+        index row ``other_row`` (a segment of the same session) was added to its audio, shifted by
+        ``shift`` samples (its sample ``s`` lands on the target's sample ``s + shift``; negative:
+        its first ``-shift`` samples fall before the target's start).
+
+        Whoever speaks on the added audio is heard on the target's frames too: every speaker's
+        activity over ``other_row``'s frames (the target's column order) is OR-ed onto the frames
+        it lands on. An added frame that straddles two target frames (``shift`` not a multiple of
+        640) marks both. Scores take the larger of the two. ``stno`` is derived again by the
+        dataset's ``non_target`` rule."""
+        index = self.index
+        speaker = index.speakers[int(index.speaker[row])]
+        other = index.speakers[int(index.speaker[other_row])]
+        if other.session != speaker.session:
+            raise ValueError(f"the interferer {index.segment_id(other_row)} is not of the session of "
+                             f"{index.segment_id(row)}: its speakers are not the activity columns")
+        table = self.session(speaker.session)
+        active, _known, scores = table.window(speaker.name, int(index.frame_start[row]), int(index.frame_end[row]))
+        added, _known, added_scores = table.window(speaker.name, int(index.frame_start[other_row]),
+                                                   int(index.frame_end[other_row]))
+        frames, added_frames = active.shape[1], added.shape[1]
+        for lag in sorted({shift // SAMPLES_PER_FRAME, -(-shift // SAMPLES_PER_FRAME)}):
+            lo, hi = max(lag, 0), min(frames, added_frames + lag)  # target frames reached at this lag
+            if hi <= lo:
+                continue
+            active[:, lo:hi] |= added[:, lo - lag: hi - lag]
+            if scores is not None:
+                np.maximum(scores[:, lo:hi], added_scores[:, lo - lag: hi - lag], out=scores[:, lo:hi])
+        keys = {"activity": torch.from_numpy(np.ascontiguousarray(active.T)),
+                "stno": torch.from_numpy(stno_from_activity(active, self._non_target(table, speaker.name)))}
         if scores is not None:
             keys["activity_scores"] = torch.from_numpy(np.ascontiguousarray(scores.T))
         return keys

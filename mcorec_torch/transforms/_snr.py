@@ -43,25 +43,42 @@ class _AddAtSnr(Transform):
         """The dataset index of each of ``rows`` rows, as :meth:`_draw` wants it (by default none)."""
         return [None] * rows
 
+    def _draw_with_source(self, generator: torch.Generator, index: Any, length: int
+                          ) -> Tuple[Optional[torch.Tensor], float, Any]:
+        """:meth:`_draw` and where the signal came from, for :meth:`_added_keys` (by default nothing)."""
+        added, snr = self._draw(generator, index, length)
+        return added, snr, None
+
+    def _added_keys(self, keys: Sample, index: Any, source: Any, row: Optional[int] = None) -> Sample:
+        """The keys besides ``audio`` that adding the signal of ``source`` changes, for the sample
+        of dataset index ``index`` (``keys``: the sample, or with ``row`` the batch and its row);
+        by default none (``{}``). Called only where the signal was added (gain above 0)."""
+        return {}
+
     def apply(self, sample: Sample, generator: Optional[torch.Generator]) -> Sample:
         audio = _get(sample, "audio", self._name)
-        added, snr = self._draw(generator, sample.get("index"), int(audio.shape[0]))
+        added, snr, source = self._draw_with_source(generator, sample.get("index"), int(audio.shape[0]))
         if added is None:
             return dict(sample)
         added = added.to(audio.device, audio.dtype)
         gain = _scale_to_snr(audio, added, torch.tensor(snr, dtype=torch.float64, device=audio.device))
-        return {**sample, "audio": audio + gain * added}
+        changed = self._added_keys(sample, sample.get("index"), source) if bool(gain > 0) else {}
+        return {**sample, "audio": audio + gain * added, **changed}
 
     def apply_batch(self, batch: Batch, generators: Sequence[Optional[torch.Generator]]) -> Batch:
         audio = _get(batch, "audio", self._name, "batch")
         _check_generators(self._name, generators, audio.shape[0])
         lengths: List[int] = _audio_lengths(batch, self._name)
         indices = self._batch_indices(batch, len(lengths))
-        draws = [self._draw(g, i, n) for g, i, n in zip(generators, indices, lengths)]
-        if all(added is None for added, _ in draws):
+        draws = [self._draw_with_source(g, i, n) for g, i, n in zip(generators, indices, lengths)]
+        if all(added is None for added, _, _ in draws):
             return dict(batch)
         added = _padded_rows([d[0] for d in draws], int(audio.shape[1]), torch.float32)
         added = added.to(audio.device, audio.dtype)
         snr = torch.tensor([d[1] for d in draws], dtype=torch.float64, device=audio.device)
         gain = _scale_to_snr(audio, added, snr)
-        return {**batch, "audio": audio + gain[:, None] * added}
+        out = {**batch, "audio": audio + gain[:, None] * added}
+        for row, (index, (_, _, source), mixed) in enumerate(zip(indices, draws, (gain > 0).tolist())):
+            if mixed and source is not None:
+                out.update(self._added_keys(out, index, source, row))
+        return out

@@ -7,7 +7,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from ._access import Batch, _get
+from ._access import Batch, Sample, _get
 from ._checks import _check_probability, _check_range
 from ._snr import _AddAtSnr
 from .base import _rand, _randint, _uniform
@@ -97,6 +97,13 @@ class InterferingSpeech(_AddAtSnr):
 
     def _draw(self, generator: torch.Generator, index: Any, length: int) -> Tuple[Optional[torch.Tensor], float]:
         """The placed interferer ``[length]`` (CPU float32; ``None`` = unchanged) and the SNR."""
+        added, snr, _ = self._draw_with_source(generator, index, length)
+        return added, snr
+
+    def _draw_with_source(self, generator: torch.Generator, index: Any, length: int
+                          ) -> Tuple[Optional[torch.Tensor], float, Optional[Tuple[int, int]]]:
+        """:meth:`_draw` and ``(interferer item, shift)``: its sample ``s`` is the target's
+        sample ``s + shift`` (``None`` when nothing is added)."""
         if self.dataset is None:
             raise RuntimeError("InterferingSpeech is not bound to a dataset: call compose.bind(dataset) "
                                "(or transform.bind(dataset)) before using it")
@@ -112,19 +119,46 @@ class InterferingSpeech(_AddAtSnr):
         before = int(p_lo[i] - s_lo[i])
         count = before + int(s_hi[i] - p_hi[i])
         if not apply or count == 0 or length == 0:
-            return None, snr
+            return None, snr, None
         k = _randint(generator, 0, count - 1)
         position = s_lo[i] + k if k < before else p_hi[i] + (k - before)
         other = self.dataset.load_audio(int(order[position]))
         other = torch.as_tensor(other, dtype=torch.float32).reshape(-1).cpu()
-        m = int(other.shape[0])
+        m, item = int(other.shape[0]), int(order[position])
         if m >= length:
             start = _randint(generator, 0, m - length)
-            return other[start:start + length].clone(), snr
+            return other[start:start + length].clone(), snr, (item, -start)
         placed = torch.zeros(length, dtype=torch.float32)
         offset = _randint(generator, 0, length - m)
         placed[offset:offset + m] = other
-        return placed, snr
+        return placed, snr, (item, offset)
+
+    def _added_keys(self, keys: Sample, index: Any, source: Any, row: Optional[int] = None) -> Sample:
+        """With the ``activity`` option the interferer's speakers are heard too: ``activity``,
+        ``stno`` and ``activity_scores`` of the sample (or of batch row ``row``) become those of
+        :meth:`ActivityTable.with_interferer <mcorec_torch.data.activity.ActivityTable.with_interferer>`
+        (the batch's tensors are copied, never changed in place)."""
+        if "activity" not in keys:
+            return {}
+        table = getattr(self.dataset, "activity_table", None)
+        if table is None:
+            raise ValueError("InterferingSpeech: the sample has 'activity' but the bound dataset has no activity "
+                             "option: bind the dataset the samples come from")
+        item, shift = source
+        changed = table.with_interferer(self.dataset.index_row(int(index)), self.dataset.index_row(item), shift)
+        frames, speakers = changed["activity"].shape
+        current = keys["activity"] if row is None else keys["activity"][row]
+        if current.shape[0] < frames or current.shape[-1] < speakers or (row is None and current.shape[0] != frames):
+            raise ValueError(f"InterferingSpeech: the sample's activity is {tuple(current.shape)}, its segment has "
+                             f"{frames} frames and {speakers} speakers: a transform before it changed the frames")
+        if row is None:
+            return {key: value.to(keys[key].device) for key, value in changed.items()}
+        out = {}
+        for key, value in changed.items():
+            batched = keys[key].clone()
+            batched[row, :frames, : value.shape[1]] = value.to(batched.device, batched.dtype)
+            out[key] = batched
+        return out
 
     def _batch_indices(self, batch: Batch, rows: int) -> Sequence[Any]:
         return _get(batch, "index", "InterferingSpeech", "batch")

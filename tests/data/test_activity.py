@@ -280,3 +280,74 @@ def test_workers_compute_their_own_sessions_and_give_the_same_batches(dev_split,
         for key in ACTIVITY_KEYS:
             assert torch.equal(got[key], want[key]), key
         assert got[ACTIVITY_SPEAKERS] == want[ACTIVITY_SPEAKERS]
+
+
+# -- InterferingSpeech: the interferer's speakers are heard too ---------------------------------
+def _expected_with_interferer(dataset, i, j, shift):
+    """Activity ``[T, S]`` of item ``i`` after item ``j``'s audio lands at sample ``shift``, from the
+    planted turns (ACTIVE) by hand: frame t of i is active for a speaker if the speaker is active
+    there, or on a frame f of j some of whose 640 samples land in t."""
+    a, b = dataset.segment_info(i), dataset.segment_info(j)
+    columns = dataset[i]["activity_speakers"]
+    planted = {name: _frames(ACTIVE[name]) for name in columns}
+    frames_i = range(a["frame_start"], a["frame_end"])
+    frames_j = list(range(b["frame_start"], b["frame_end"]))
+    out = np.zeros((len(frames_i), len(columns)), dtype=bool)
+    for t, frame in enumerate(frames_i):
+        for s, name in enumerate(columns):
+            heard = [f for f, frame_j in enumerate(frames_j) if planted[name][frame_j]
+                     and any(640 * t <= 640 * f + k + shift < 640 * (t + 1) for k in (0, 639))]
+            out[t, s] = planted[name][frame] or bool(heard)
+    return out
+
+
+@pytest.mark.parametrize("shift", [0, 640 * 3, 640 * 3 + 100, -(640 * 4 + 7)])
+def test_the_interferers_activity_lands_where_its_audio_lands(hand_split, tmp_path, shift):
+    dataset = MCoRecDataset(hand_split, activity="labels", cache_dir=tmp_path)
+    first = {}
+    for k in range(len(dataset)):
+        first.setdefault(dataset.segment_info(k)["speaker"], k)
+    i, j = first["spk_0"], first["spk_2"]  # frames 2-12 of spk_0; 20-29: spk_2, spk_1 to 23, spk_0 from 25
+    keys = dataset.activity_table.with_interferer(dataset.index_row(i), dataset.index_row(j), shift)
+    expected = _expected_with_interferer(dataset, i, j, shift)
+    assert expected.sum() > dataset[i]["activity"].numpy().sum()  # the interferer adds frames
+    np.testing.assert_array_equal(keys["activity"].numpy(), expected)
+    stno = keys["stno"].numpy()
+    np.testing.assert_array_equal(stno.sum(axis=1), 1.0)
+    target, others = expected[:, 0], expected[:, 1:].any(axis=1)
+    np.testing.assert_array_equal(stno.argmax(axis=1), target + 2 * others)
+
+
+def test_interfering_speech_updates_the_activity_of_samples_and_batches(hand_split, tmp_path):
+    from mcorec_torch.transforms import Compose, InterferingSpeech
+
+    dataset = MCoRecDataset(hand_split, activity="labels", cache_dir=tmp_path)
+    compose = Compose([InterferingSpeech(snr_db=0.0, p=1.0)], seed=4).bind(dataset)
+    mixing = compose.transforms[0]
+    samples = [dataset[k] for k in range(len(dataset))]
+    changed = 0
+    for k, sample in enumerate(samples):
+        out = compose(sample)
+        if torch.equal(out["audio"], sample["audio"]):
+            assert torch.equal(out["activity"], sample["activity"])
+            continue
+        replay = Compose([InterferingSpeech(snr_db=0.0, p=1.0)], seed=4).bind(dataset)
+        source = {}
+        original = replay.transforms[0]._draw_with_source
+
+        def spy(generator, index, length, original=original):
+            drawn = original(generator, index, length)
+            source["value"] = drawn[2]
+            return drawn
+        replay.transforms[0]._draw_with_source = spy
+        assert torch.equal(replay(sample)["audio"], out["audio"])
+        j, shift = source["value"]
+        np.testing.assert_array_equal(out["activity"].numpy(), _expected_with_interferer(dataset, k, j, shift))
+        changed += 1
+    assert changed >= 3
+    batch = collate(samples)
+    by_batch = compose.batch(batch)
+    one_by_one = collate([compose(s) for s in samples])
+    for key in ("activity", "stno"):
+        assert torch.equal(by_batch[key], one_by_one[key]), key
+    assert torch.equal(batch["activity"], collate(samples)["activity"])  # the input batch is not changed
