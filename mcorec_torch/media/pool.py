@@ -22,10 +22,14 @@ from .video import VideoReader
 _INHERITED_FROM_PARENT: list = []
 
 
+#: Open video readers a pool keeps by default (each holds one open file).
+MAX_READERS = 64
+
+
 class MediaPool:
     """Per-process open video readers (LRU) and decoded audio tracks (LRU + disk cache)."""
 
-    def __init__(self, audio_cache_dir: Optional[PathLike] = None, max_readers: int = 64,
+    def __init__(self, audio_cache_dir: Optional[PathLike] = None, max_readers: int = MAX_READERS,
                  max_audio_tracks: int = 8) -> None:
         self.audio_cache_dir = Path(audio_cache_dir) if audio_cache_dir is not None else None
         self._audio_cache = AudioCache(self.audio_cache_dir)

@@ -9,6 +9,7 @@ from torch.utils.data import DataLoader
 
 from mcorec_torch import MCoRecDataset, collate
 from mcorec_torch.data import worker
+from mcorec_torch.media.pool import MAX_READERS
 from mcorec_torch.data.batch_memory import MEMFD_PREFIX
 
 #: Worker RSS may grow at most this much (MiB) from the end of warm-up (the first 100 samples)
@@ -24,15 +25,40 @@ def rss_mib(pid):
     return (fields["RssAnon"] + fields["RssFile"]) / 1024
 
 
-def open_fds(pid):
-    """Open descriptors of ``pid`` but the batch ring's blocks (one each, at most RING_BLOCKS)."""
+def fd_targets(pid):
+    """What the open descriptors of ``pid`` point at."""
     targets = []
     for fd in os.listdir(f"/proc/{pid}/fd"):
         try:
             targets.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
         except FileNotFoundError:  # closed meanwhile
             pass
-    return sum(not target.startswith(f"/memfd:{MEMFD_PREFIX}") for target in targets)
+    return targets
+
+
+def open_fds(pid, split=None):
+    """Open descriptors of ``pid`` but the batch ring's blocks (one each, at most RING_BLOCKS)
+    and, with ``split``, the media files under it (the reader pool's, counted by
+    :func:`open_media`)."""
+    return sum(not target.startswith(f"/memfd:{MEMFD_PREFIX}") and not (split and target.startswith(str(split)))
+               for target in fd_targets(pid))
+
+
+def settled_fds(pid, split, reads=10, pause_s=0.1):
+    """:func:`open_fds` once the worker is idle: the fewest of ``reads`` reads ``pause_s`` apart.
+    A batch's block and pipe go to the main process as duplicated descriptors that the worker's
+    multiprocessing resource-sharer thread closes only after the main process took them, so a
+    read just after the last batch may still see them."""
+    counts = []
+    for _ in range(reads):
+        counts.append(open_fds(pid, split))
+        time.sleep(pause_s)
+    return min(counts)
+
+
+def open_media(pid, split):
+    """Open descriptors of ``pid`` on files under ``split`` (the reader pool's open media)."""
+    return sum(target.startswith(str(split)) for target in fd_targets(pid))
 
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
@@ -44,7 +70,7 @@ def test_two_epochs_keep_fds_and_worker_memory_bounded(dev_split, tmp_path):
     ds = MCoRecDataset(root, crops="face", color="rgb", cache_dir=tmp_path)
     order = [i % len(ds) for i in range(300)]
     loader = DataLoader(ds, batch_size=4, num_workers=2, collate_fn=collate, sampler=order, persistent_workers=True)
-    figures, main_fds = [], []
+    figures, media, main_fds = [], [], []
     pids = None
     for epoch in range(2):
         iterator = iter(loader)
@@ -53,15 +79,20 @@ def test_two_epochs_keep_fds_and_worker_memory_bounded(dev_split, tmp_path):
         for number, batch in enumerate(iterator):
             assert len(batch["id"]) == 4
             if epoch == 0 and number == 25:
-                warm = [(rss_mib(p), open_fds(p)) for p in pids]
-        figures.append([(rss_mib(p), open_fds(p)) for p in pids])
+                warm = [(rss_mib(p), open_fds(p, root)) for p in pids]
+        figures.append([(rss_mib(p), settled_fds(p, root)) for p in pids])
+        media.append([open_media(p, root) for p in pids])
         main_fds.append(open_fds(os.getpid()))
     for (rss0, fds0), (rss1, fds1) in zip(warm, figures[-1]):
         assert rss1 - rss0 <= RSS_GROWTH_MIB, (warm, figures)
         assert fds1 <= fds0 + 2, (warm, figures)
+    # a worker opens the media of the segments it is given (which worker gets which batch may
+    # change between epochs), never more than the split holds or its pool keeps open
+    media_files = sum(1 for path in root.rglob("*.mp4"))
+    assert all(n <= min(media_files, MAX_READERS) for counts in media for n in counts), (media, media_files)
     assert main_fds[1] <= main_fds[0] + 2, main_fds  # the main process opens no media; queues are reused
     print(f"\nworker RSS MiB / fds after warm-up {[(round(r), f) for r, f in warm]}, after 2 epochs "
-          f"{[(round(r), f) for r, f in figures[-1]]}; main-process fds after each epoch {main_fds}")
+          f"{[(round(r), f) for r, f in figures[-1]]}; media files open after each epoch {media}; main-process fds after each epoch {main_fds}")
 
 
 def test_a_killed_worker_is_the_loaders_error_not_a_hang(dev_split, tmp_path):
