@@ -14,6 +14,10 @@ from .sample import ACTIVITY_KEYS, ACTIVITY_SPEAKERS, Batch, Sample
 #: Pad value of ``tokens`` (the usual ``ignore_index``).
 TOKEN_PAD = -1
 LIST_KEYS = ("text", "id", "session", "speaker", "conversation")
+#: Keys a sample may or may not hold that a batch holds only when every sample does; a batch whose
+#: samples differ in one of them is refused (``ValueError``), not built without it.
+OPTIONAL_KEYS = LIST_KEYS + ("tokens", "audio_features", "start", "end", "frame_start", "frame_end", "index", "track",
+                             ACTIVITY_SPEAKERS)
 #: numpy dtypes of the tensors a batch holds.
 _NUMPY_DTYPES = {torch.uint8: np.uint8, torch.bool: np.bool_, torch.float32: np.float32, torch.float64: np.float64,
                  torch.int64: np.int64, torch.int32: np.int32, torch.float16: np.float16}
@@ -127,6 +131,7 @@ class Collator:
                           "audio": torch.zeros(0, 0), "audio_lengths": torch.zeros(0, dtype=torch.long)})
             batch.update({k: [] for k in LIST_KEYS})
             return batch
+        _check_same_keys(kept)
         planned = "video_plan" in kept[0]  # frames left for the GPU stage (SPEC §8)
         if any(("video_plan" in s) != planned for s in kept):
             raise ValueError("a batch mixes samples with decoded video and samples with a video_plan")
@@ -161,7 +166,7 @@ class Collator:
             batch["audio_features"] = features
         batch.update(_pad_activity(kept, lengths, t_max))
         for key in LIST_KEYS + ("start", "end", "frame_start", "frame_end", "index", "track", ACTIVITY_SPEAKERS):
-            if key in kept[0]:
+            if key in kept[0]:  # then in every sample (_check_same_keys)
                 batch[key] = [s[key] for s in kept]
         return batch
 
@@ -190,6 +195,18 @@ class Collator:
             audio[b, n:] = 0
             audio_lengths.append(n)
         return video, mask, audio, audio_lengths
+
+
+def _check_same_keys(kept: Sequence[Sample]) -> None:
+    """``ValueError`` naming the first :data:`OPTIONAL_KEYS` key that some samples hold and others
+    do not (e.g. transcript segments, with ``text``, batched with unlabeled chunks, with ``track``)."""
+    for key in OPTIONAL_KEYS:
+        holding = [key in sample for sample in kept]
+        if any(holding) and not all(holding):
+            with_key = next(s.get("id") for s, has in zip(kept, holding) if has)
+            without = next(s.get("id") for s, has in zip(kept, holding) if not has)
+            raise ValueError(f"samples of one batch differ in {key!r}: {with_key} holds it, {without} does not "
+                             "(a batch mixes datasets of different kinds or options: batch them apart)")
 
 
 def _pad_activity(kept: Sequence[Sample], lengths: Sequence[int], t_max: int) -> Dict[str, torch.Tensor]:

@@ -1,4 +1,5 @@
 """SPEC §5 batches."""
+import pytest
 import torch
 
 from mcorec_torch import Collator, collate
@@ -34,6 +35,19 @@ def test_pad_to_multiple_of_and_no_tokens():
     assert batch["video"].shape[1] == 8 and batch["audio"].shape[1] == 8 * 640
     assert batch["video_mask"][0].tolist() == [True] * 5 + [False] * 3
     assert "tokens" not in batch
+
+
+@pytest.mark.parametrize("key, value", [("tokens", torch.tensor([1, 2])), ("track", "session_00/spk_0/0")])
+def test_samples_that_differ_in_a_key_are_refused_naming_it(key, value):
+    """Before, a key only the first sample held was a KeyError, and one only later samples held
+    (tokens, track) was silently left out of the batch."""
+    plain, extra = sample(3, sid="s/spk_0/0000000-0000003"), {**sample(4, sid="s/spk_1/0000010-0000014"), key: value}
+    for samples in ([plain, extra], [extra, plain]):
+        with pytest.raises(ValueError, match=f"differ in '{key}': .*0000014 holds it, .*0000003 does not"):
+            collate(samples)
+    text_less = {k: v for k, v in plain.items() if k != "text"}  # an unlabeled chunk beside a cue
+    with pytest.raises(ValueError, match="differ in 'text'"):
+        collate([plain, text_less])
 
 
 def test_all_skipped_gives_empty_batch():
