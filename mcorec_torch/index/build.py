@@ -338,11 +338,14 @@ class _Builder:
 
 
 def _fingerprint(roots: Sequence[Path], options: DatasetOptions) -> str:
-    """Hash of the segment options and of every file's (path, size, mtime) under the roots."""
+    """Hash of the segment options, of each root as written and resolved (the index stores its
+    files' paths as the root was written: a relative root read back from another working
+    directory, or the same split named otherwise, is another index), and of every file's (path,
+    size, mtime) under the roots."""
     digest = hashlib.sha1(f"v{INDEX_VERSION}|{json.dumps(options.segment_options(), sort_keys=True)}".encode())
     lip_dir = [Path(options.lip_dir)] if options.lip_dir is not None else []  # its files are the crops too
     for root in [*roots, *lip_dir]:
-        digest.update(f"|root:{root.resolve()}".encode())
+        digest.update(f"|root:{root}|{root.resolve()}".encode())
         for folder, dirs, files in os.walk(root):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # e.g. a cache dir kept inside
             for name in sorted(files):

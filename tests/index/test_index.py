@@ -1,9 +1,12 @@
 """Segment index rules of SPEC §3 on a hand-built session whose every cue's fate is known."""
 import json
+import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from mcorec_torch import MCoRecDataset, synthetic
 from mcorec_torch.index import build as index_module
@@ -193,3 +196,21 @@ def test_cache_dir_inside_the_split_does_not_invalidate_itself(edge_split, monke
     MCoRecDataset(edge_split, cache_dir=cache)
     monkeypatch.setattr(index_module, "_Builder", None)  # a rebuild would fail
     assert len(MCoRecDataset(edge_split, cache_dir=cache)) == 6
+
+
+def test_an_index_built_from_a_relative_root_serves_the_same_split_named_otherwise(edge_split, tmp_path, monkeypatch):
+    """The cache key is the split's resolved path, and the index stores its files' paths as the
+    root was written. Before, an index built from ``data/dev`` in one folder was read back for
+    ``/abs/.../data/dev`` (or from another working directory), and its relative paths named
+    files that do not exist from there."""
+    cache = tmp_path / "cache"
+    monkeypatch.chdir(edge_split.parent.parent)
+    relative = Path(edge_split.parent.name) / edge_split.name
+    built = MCoRecDataset(relative, crops="lip", color="gray", cache_dir=cache)
+    expected = [built[i]["video"] for i in range(len(built))]
+    monkeypatch.chdir(tmp_path)
+    for root in (edge_split, os.path.relpath(edge_split, tmp_path)):
+        other = MCoRecDataset(root, crops="lip", color="gray", cache_dir=cache)
+        assert [other.segment_id(i) for i in range(len(other))] == [built.segment_id(i) for i in range(len(built))]
+        for i, video in enumerate(expected):
+            assert torch.equal(other[i]["video"], video)
