@@ -11,9 +11,11 @@ from typing import Any
 
 from .checks import OptionError
 from .errors import MCoRecDataError
+from .commands._version import package_version
 from .timeline import FPS, SAMPLE_RATE, SAMPLES_PER_FRAME
 
-__version__ = "0.1.0"
+#: The installed version (pyproject.toml's, through the package metadata; "unknown" uninstalled).
+__version__ = package_version()
 
 #: Public name -> the module that defines it.
 _PUBLIC = {

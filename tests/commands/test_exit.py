@@ -179,3 +179,11 @@ def test_ctrl_c_during_export_keeps_whole_sessions_and_the_same_command_finishes
     again = subprocess.run([*program(), *argv], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr
     assert "complete from an earlier run" in again.stdout
+
+
+def test_the_module_version_is_the_installed_packages():
+    """``mcorec_torch.__version__`` was a second, hand-kept copy of pyproject.toml's version."""
+    import mcorec_torch
+    from importlib.metadata import version
+
+    assert mcorec_torch.__version__ == version("mcorec_torch")
