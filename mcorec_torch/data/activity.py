@@ -68,6 +68,12 @@ class ActivityTable:
         except ValueError as exc:  # a speaker without a conversation (checked when the dataset is built)
             raise OptionError("non_target", str(exc)) from None
 
+    def columns(self, row: int) -> List[str]:
+        """``activity_speakers`` of index row ``row``: its session's speakers, its own first."""
+        speaker = self.index.speakers[int(self.index.speaker[row])]
+        table = self.session(speaker.session)
+        return [table.speakers[k] for k in table.column_order(speaker.name)]
+
     def sample_keys(self, row: int) -> Dict[str, Any]:
         """``activity``, ``activity_speakers``, ``stno`` (and ``activity_scores``) of index row ``row``."""
         index = self.index
@@ -78,7 +84,7 @@ class ActivityTable:
         columns = self._non_target(table, speaker.name)
         keys: Dict[str, Any] = {
             "activity": torch.from_numpy(np.ascontiguousarray(active.T)),
-            ACTIVITY_SPEAKERS: [table.speakers[k] for k in table.column_order(speaker.name)],
+            ACTIVITY_SPEAKERS: self.columns(row),
             "stno": torch.from_numpy(stno_from_activity(active, columns)),
         }
         if scores is not None:

@@ -19,6 +19,7 @@ from ..index.options import (ActivitySource, AudioSource, DatasetOptions, LipSou
                              OnError, SegmentSource, option_fields, options_table)
 from ..index.report import NOT_SELECTED, SKIPPED, IndexReport, no_segments_error
 from ..index.segment_index import SegmentIndex
+from ..index.select import Selection
 from ..lips.backend import LandmarkBackend
 from ..lips.store import LandmarkStore, landmark_folder
 from ..media.color import Color
@@ -29,7 +30,6 @@ from .chunk_samples import chunk_track, warn_dropped_chunks
 from .reader import SegmentReader
 from .sample import Sample
 from .views import make_view, split_views
-from ..index.select import Selection
 from .worker import SkipCounts, tune_worker_process
 
 if TYPE_CHECKING:

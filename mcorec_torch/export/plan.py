@@ -135,7 +135,7 @@ class ExportPlan:
         if dataset.tokenizer is not None:
             record["tokens"] = [int(t) for t in dataset.tokenizer.encode(record["text"])]
         if self.activity:
-            record[ACTIVITY_SPEAKERS] = list(dataset.segment_info(i)[ACTIVITY_SPEAKERS])
+            record[ACTIVITY_SPEAKERS] = dataset.activity_table.columns(row)
         return record
 
     def stem(self, record: Dict[str, Any]) -> str:

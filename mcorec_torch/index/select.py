@@ -92,12 +92,6 @@ class Selection:
         if self.where is not None and not callable(self.where):
             raise OptionError("where", f"where must be a callable on a segment's info dict, got {self.where!r}")
 
-    @property
-    def empty(self) -> bool:
-        """True when no criterion is given (every segment is selected)."""
-        return all(getattr(self, name) is None for name in
-                   ("sessions", "speakers", "conversations", "min_duration", "max_duration", "where"))
-
     def describe(self) -> str:
         """The criteria as ``select(name=value, ...)``, for messages."""
         given = [f"{name}={getattr(self, name)!r}" for name in

@@ -193,13 +193,16 @@ def test_a_batch_a_forked_child_inherited_is_never_written_again(ring):
     assert memory.ring_stats()["reused"] == 0
 
 
+class RingOwner:
+    """What a main-process ring is kept for (a dataset in the library): any object that can be
+    weakly referenced, which a bare ``object()`` cannot."""
+
+
 def test_in_the_main_process_a_dataset_reuses_its_blocks_once_its_batches_are_gone(monkeypatch):
     monkeypatch.setattr(memory, "get_worker_info", lambda: None)
     monkeypatch.setattr(memory, "LOCAL_RING_MIN_BYTES", 0)
 
-    class Owner:
-        pass
-    owner = Owner()
+    owner = RingOwner()
     first = memory.allocate_in_ring(SPECS, owner=owner)
     assert type(first[0]) is torch.Tensor  # plain tensors: they never leave the process
     fill(first, 1)
@@ -223,9 +226,7 @@ def test_in_the_main_process_a_dataset_reuses_its_blocks_once_its_batches_are_go
 def test_small_main_process_batches_are_left_to_malloc(monkeypatch):
     monkeypatch.setattr(memory, "get_worker_info", lambda: None)
 
-    class Owner:
-        pass
-    owner = Owner()
+    owner = RingOwner()
     assert memory.allocate_in_ring(SPECS, owner=owner) is None  # 2 KB: below LOCAL_RING_MIN_BYTES
     big = memory.allocate_in_ring([((memory.LOCAL_RING_MIN_BYTES,), torch.uint8)], owner=owner)
     assert big is not None and big[0].numel() == memory.LOCAL_RING_MIN_BYTES
